@@ -1,0 +1,3 @@
+using DeepSeekOperator.Cli;
+
+return await Dsop.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
