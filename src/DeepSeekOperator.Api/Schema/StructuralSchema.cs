@@ -263,7 +263,7 @@ public static class StructuralSchema
 
     private static void ValidateNumber(JsonValue value, V1JSONSchemaProps schema, string path, List<FieldError> errors)
     {
-        var number = value.GetValue<double>();
+        var number = AsDouble(value);
         if (schema.Minimum is { } minimum)
         {
             if (schema.ExclusiveMinimum == true ? number <= minimum : number < minimum)
@@ -300,7 +300,10 @@ public static class StructuralSchema
     private static bool IsString(JsonNode node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.String;
 
     private static bool IsInteger(JsonNode node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && double.IsInteger(v.GetValue<double>());
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && double.IsInteger(AsDouble(v));
+
+    // A JsonValue may hold a long, an int or a JsonElement; its JSON text reads back as a double whatever it holds.
+    private static double AsDouble(JsonValue value) => double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static string TypeName(JsonNode? node) => node switch
     {
