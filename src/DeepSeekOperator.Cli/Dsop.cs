@@ -57,9 +57,9 @@ public static class Dsop
         };
         root.SetAction(parseResult =>
         {
-            parseResult.InvocationConfiguration.Output.WriteLine(
+            parseResult.InvocationConfiguration.Error.WriteLine(
                 "dsop: a command is required. Commands: " + string.Join(", ", root.Subcommands.Select(c => c.Name)) + ".");
-            parseResult.InvocationConfiguration.Output.WriteLine("Run 'dsop --help' for usage.");
+            parseResult.InvocationConfiguration.Error.WriteLine("Run 'dsop --help' for usage.");
             return UsageError;
         });
         return root;

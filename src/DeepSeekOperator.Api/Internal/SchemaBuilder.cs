@@ -293,32 +293,41 @@ internal sealed class SchemaBuilder
         {
             ["lastTransitionTime"] = new()
             {
-                Type = "string", Format = "date-time",
+                Type = "string",
+                Format = "date-time",
                 Description = "lastTransitionTime is the last time the condition transitioned from one status to another.",
             },
             ["message"] = new()
             {
-                Type = "string", MaxLength = 32768,
+                Type = "string",
+                MaxLength = 32768,
                 Description = "message is a human readable message indicating details about the transition.",
             },
             ["observedGeneration"] = new()
             {
-                Type = "integer", Format = "int64", Minimum = 0,
+                Type = "integer",
+                Format = "int64",
+                Minimum = 0,
                 Description = "observedGeneration represents the .metadata.generation that the condition was set based upon.",
             },
             ["reason"] = new()
             {
-                Type = "string", MinLength = 1, MaxLength = 1024, Pattern = "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+                Type = "string",
+                MinLength = 1,
+                MaxLength = 1024,
+                Pattern = "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
                 Description = "reason contains a programmatic identifier indicating the reason for the condition's last transition.",
             },
             ["status"] = new()
             {
-                Type = "string", EnumProperty = ["True", "False", "Unknown"],
+                Type = "string",
+                EnumProperty = ["True", "False", "Unknown"],
                 Description = "status of the condition, one of True, False, Unknown.",
             },
             ["type"] = new()
             {
-                Type = "string", MaxLength = 316,
+                Type = "string",
+                MaxLength = 316,
                 Pattern = @"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
                 Description = "type of condition in CamelCase or in foo.example.com/CamelCase.",
             },

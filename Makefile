@@ -1,0 +1,60 @@
+# DeepSeekOperator: every target installs what it needs on a fresh Debian 12 machine with the .NET SDK.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+DOTNET ?= dotnet
+CONFIGURATION ?= Debug
+SOLUTION := DeepSeekOperator.sln
+RESULTS := TestResults
+CRD := crds/deepseekmodels.moe.deepseek-operator.io.yaml
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: help
+help: ## Show this help
+	@echo "Targets:"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: sdk
+sdk: ## Check the .NET SDK pinned by global.json is installed
+	@command -v $(DOTNET) >/dev/null || { echo "The .NET SDK is not installed: see https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
+	@$(DOTNET) --version >/dev/null || { echo "The installed .NET SDK does not satisfy global.json ($$(grep '"version"' global.json))" >&2; exit 1; }
+
+.PHONY: restore
+restore: sdk ## Restore NuGet packages
+	$(DOTNET) restore $(SOLUTION)
+
+.PHONY: build
+build: restore ## Build everything, warnings as errors
+	$(DOTNET) build $(SOLUTION) --no-restore -c $(CONFIGURATION)
+
+.PHONY: test
+test: build ## Run every test and print "N passed, N failed"
+	rm -rf $(RESULTS)
+	status=0; projects=(tests/*/*.Tests.csproj); \
+	for project in "$${projects[@]}"; do \
+	  name=$$(basename "$$project" .csproj); \
+	  $(DOTNET) test "$$project" --no-build -c $(CONFIGURATION) --logger "trx;LogFileName=$$name.trx" --results-directory $(RESULTS) || status=1; \
+	done; \
+	bash build/test-summary.sh $(RESULTS) $${#projects[@]} || status=1; \
+	exit $$status
+
+.PHONY: manifests
+manifests: build ## Regenerate the CRD from the API types
+	$(DOTNET) run --no-build -c $(CONFIGURATION) --project src/DeepSeekOperator.Cli -- crd --output $(CRD)
+	@echo "wrote $(CRD)"
+
+.PHONY: format-check
+format-check: restore ## Check formatting and code style (dotnet format --verify-no-changes)
+	$(DOTNET) format $(SOLUTION) --no-restore --verify-no-changes
+
+.PHONY: format
+format: restore ## Fix formatting and code style
+	$(DOTNET) format $(SOLUTION) --no-restore
+
+.PHONY: clean
+clean: ## Remove build outputs and test results
+	-$(DOTNET) clean $(SOLUTION) -c $(CONFIGURATION) >/dev/null 2>&1
+	rm -rf $(RESULTS) src/*/bin src/*/obj tests/*/bin tests/*/obj
