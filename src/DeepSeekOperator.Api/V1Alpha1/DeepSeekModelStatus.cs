@@ -54,7 +54,7 @@ public sealed record DeepSeekModelStatus
 }
 
 /// <summary>Replica counts of a Deployment.</summary>
-public sealed record ReplicaStatus
+public record ReplicaStatus
 {
     /// <summary>Pods that exist.</summary>
     [JsonPropertyName("replicas")]
@@ -68,22 +68,12 @@ public sealed record ReplicaStatus
 }
 
 /// <summary>The state of one expert shard.</summary>
-public sealed record ShardStatus
+public sealed record ShardStatus : ReplicaStatus
 {
     /// <summary>The shard's index, from 0.</summary>
     [JsonPropertyName("index")]
     [Minimum(0)]
     public required int Index { get; init; }
-
-    /// <summary>Pods of this shard that exist.</summary>
-    [JsonPropertyName("replicas")]
-    [Minimum(0)]
-    public int Replicas { get; init; }
-
-    /// <summary>Pods of this shard that pass their readiness probe.</summary>
-    [JsonPropertyName("readyReplicas")]
-    [Minimum(0)]
-    public int ReadyReplicas { get; init; }
 
     /// <summary>Expert slots per MoE layer this shard holds.</summary>
     [JsonPropertyName("experts")]
