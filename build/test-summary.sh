@@ -9,13 +9,13 @@ expected=${2:-1}
 shopt -s nullglob
 files=("$results"/*.trx)
 passed=0 failed=0 skipped=0 total=0
-count() { grep -o "$1=\"[0-9]*\"" "$2" | head -n 1 | grep -o '[0-9]*' || echo 0; }
+count() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -n 1 | grep -o '[0-9]*' || echo 0; }
 for file in "${files[@]}"; do
   counters=$(grep -o '<Counters [^>]*>' "$file")
-  t=$(count total <<<"$counters" /dev/stdin)
-  p=$(count passed <<<"$counters" /dev/stdin)
-  f=$(( $(count failed <<<"$counters" /dev/stdin) + $(count error <<<"$counters" /dev/stdin) + $(count timeout <<<"$counters" /dev/stdin) + $(count aborted <<<"$counters" /dev/stdin) ))
-  s=$(count notExecuted <<<"$counters" /dev/stdin)
+  t=$(count total "$counters")
+  p=$(count passed "$counters")
+  f=$(( $(count failed "$counters") + $(count error "$counters") + $(count timeout "$counters") + $(count aborted "$counters") ))
+  s=$(count notExecuted "$counters")
   total=$((total + t)) passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 
