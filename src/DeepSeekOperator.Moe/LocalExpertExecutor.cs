@@ -1,0 +1,141 @@
+using DeepSeekOperator.Moe.Internal;
+using static TorchSharp.torch;
+
+namespace DeepSeekOperator.Moe;
+
+/// <summary>The weights of one routed expert.</summary>
+/// <param name="Gate">gate_proj, <c>[I, H]</c>.</param>
+/// <param name="Up">up_proj, <c>[I, H]</c>.</param>
+/// <param name="Down">down_proj, <c>[H, I]</c>.</param>
+public sealed record ExpertWeights(Tensor Gate, Tensor Up, Tensor Down);
+
+/// <summary>
+/// Runs routed experts in this process. Tokens are grouped by expert: one gather of the assigned rows,
+/// one batched SwiGLU per expert over all of its tokens, and one weighted scatter-add back, so the work is
+/// a handful of large matrix products rather than a loop over tokens.
+/// </summary>
+public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
+{
+    private readonly Dictionary<int, Dictionary<int, (Tensor GateUp, Tensor Down)>> _layers = [];
+
+    /// <summary>Takes ownership of the experts' weights, by layer and expert id.</summary>
+    /// <exception cref="ArgumentException">A layer is not an MoE layer, an expert id is out of range, or a weight has the wrong shape.</exception>
+    public LocalExpertExecutor(ModelConfig config, IReadOnlyDictionary<int, IReadOnlyDictionary<int, ExpertWeights>> experts)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(experts);
+        Config = config;
+        long h = config.HiddenSize, i = config.MoeIntermediateSize;
+        foreach (var (layer, layerExperts) in experts)
+        {
+            if (layer < 0 || layer >= config.NumHiddenLayers || !config.IsMoeLayer(layer))
+            {
+                throw new ArgumentException($"layer {layer} is not an MoE layer of this model", nameof(experts));
+            }
+
+            var fused = new Dictionary<int, (Tensor, Tensor)>();
+            foreach (var (expert, weights) in layerExperts)
+            {
+                if (expert < 0 || expert >= config.NRoutedExperts)
+                {
+                    throw new ArgumentException($"layer {layer}: expert {expert} is outside 0..{config.NRoutedExperts - 1}", nameof(experts));
+                }
+
+                RequireShape(weights.Gate, [i, h], layer, expert, "gate_proj");
+                RequireShape(weights.Up, [i, h], layer, expert, "up_proj");
+                RequireShape(weights.Down, [h, i], layer, expert, "down_proj");
+                fused[expert] = (Ops.FuseGateUp(weights.Gate, weights.Up), weights.Down);
+                weights.Gate.Dispose();
+                weights.Up.Dispose();
+            }
+
+            _layers[layer] = fused;
+        }
+    }
+
+    private static void RequireShape(Tensor tensor, long[] shape, int layer, int expert, string projection)
+    {
+        if (!tensor.shape.SequenceEqual(shape))
+        {
+            throw new ArgumentException($"layer {layer} expert {expert} {projection} has shape [{string.Join(", ", tensor.shape)}], expected [{string.Join(", ", shape)}]");
+        }
+    }
+
+    /// <summary>The model's architecture.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>The layers this executor holds experts for.</summary>
+    public IReadOnlyCollection<int> Layers => _layers.Keys;
+
+    /// <summary>The experts held for a layer, ascending.</summary>
+    public IReadOnlyList<int> ExpertsOf(int layer) =>
+        _layers.TryGetValue(layer, out var experts) ? [.. experts.Keys.Order()] : [];
+
+    /// <inheritdoc />
+    public ValueTask<Tensor> ForwardAsync(int layer, Tensor hidden, ExpertAssignments assignments, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Forward(layer, hidden, assignments));
+    }
+
+    /// <summary>The synchronous form of <see cref="ForwardAsync"/>.</summary>
+    /// <exception cref="ArgumentException">The hidden states do not match the assignments, or an expert is not held here.</exception>
+    public Tensor Forward(int layer, Tensor hidden, ExpertAssignments assignments)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(assignments);
+        if (hidden.dim() != 2 || hidden.shape[0] != assignments.TokenCount || hidden.shape[1] != Config.HiddenSize)
+        {
+            throw new ArgumentException($"hidden states are [{string.Join(", ", hidden.shape)}] but the assignments are for {assignments.TokenCount} tokens of width {Config.HiddenSize}", nameof(hidden));
+        }
+
+        if (!_layers.TryGetValue(layer, out var experts))
+        {
+            throw new ArgumentException($"no experts of layer {layer} are held here", nameof(layer));
+        }
+
+        var (tokens, weights, order, starts) = assignments.GroupByExpert();
+        foreach (var expert in order)
+        {
+            if (!experts.ContainsKey(expert))
+            {
+                throw new ArgumentException($"expert {expert} of layer {layer} is not held here", nameof(assignments));
+            }
+        }
+
+        using var scope = NewDisposeScope();
+        var output = zeros([assignments.TokenCount, Config.HiddenSize], ScalarType.Float32, hidden.device);
+        if (tokens.Length > 0)
+        {
+            var index = tensor(tokens, ScalarType.Int64, hidden.device);
+            var gathered = hidden.index_select(0, index);
+            var results = new Tensor[order.Length];
+            for (var k = 0; k < order.Length; k++)
+            {
+                var (gateUp, down) = experts[order[k]];
+                results[k] = Ops.SwiGlu(gathered.narrow(0, starts[k], starts[k + 1] - starts[k]), gateUp, down);
+            }
+
+            var scale = tensor(weights, ScalarType.Float32, hidden.device).unsqueeze(1);
+            var weighted = cat(results, 0).to(ScalarType.Float32).mul_(scale);
+            output.index_add_(0, index, weighted, 1);
+        }
+
+        return output.to(hidden.dtype).DetachFromDisposeScope();
+    }
+
+    /// <summary>Frees the experts' weights.</summary>
+    public void Dispose()
+    {
+        foreach (var layer in _layers.Values)
+        {
+            foreach (var (gateUp, down) in layer.Values)
+            {
+                gateUp.Dispose();
+                down.Dispose();
+            }
+        }
+
+        _layers.Clear();
+    }
+}
