@@ -144,7 +144,7 @@ public sealed record ModelConfig
     public bool TieWordEmbeddings { get; init; }
 
     /// <summary><c>bos_token_id</c>.</summary>
-    public int? BosTokenId { get; init; }
+    public int? BosTokenId { get; init; } = 0;
 
     /// <summary><c>eos_token_id</c> (one id or several).</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [1];
@@ -274,7 +274,7 @@ public sealed record ModelConfig
             RopeTheta = reader.Double("rope_theta", defaults.RopeTheta),
             RopeScaling = reader.RopeScaling(),
             TieWordEmbeddings = reader.OptionalBool("tie_word_embeddings") ?? false,
-            BosTokenId = reader.OptionalInt("bos_token_id", 0),
+            BosTokenId = reader.OptionalInt("bos_token_id", defaults.BosTokenId),
             EosTokenIds = reader.TokenIds("eos_token_id", defaults.EosTokenIds),
             Fp8BlockSize = reader.Fp8BlockSize(),
         };
@@ -345,14 +345,14 @@ public sealed record ModelConfig
             throw new ModelConfigException(source, "topk_group", $"{TopKGroup} exceeds n_group ({NGroup})");
         }
 
-        if (TopKMethod != TopKMethod.Greedy && NumExpertsPerToken > TopKGroup * ExpertsPerGroup)
-        {
-            throw new ModelConfigException(source, "num_experts_per_tok", $"{NumExpertsPerToken} exceeds the {TopKGroup * ExpertsPerGroup} experts of the topk_group ({TopKGroup}) groups kept");
-        }
-
         if (TopKMethod == TopKMethod.NoAuxTc && ExpertsPerGroup < 2)
         {
             throw new ModelConfigException(source, "n_group", $"noaux_tc scores a group by its two best experts, so each group needs at least 2 experts; {NRoutedExperts} experts in {NGroup} groups have {ExpertsPerGroup}");
+        }
+
+        if (TopKMethod != TopKMethod.Greedy && NumExpertsPerToken > TopKGroup * ExpertsPerGroup)
+        {
+            throw new ModelConfigException(source, "num_experts_per_tok", $"{NumExpertsPerToken} exceeds the {TopKGroup * ExpertsPerGroup} experts of the topk_group ({TopKGroup}) groups kept");
         }
 
         if (!(RoutedScalingFactor > 0) || double.IsInfinity(RoutedScalingFactor))

@@ -14,8 +14,8 @@ public enum SyntheticPreset
 
 /// <summary>
 /// Deterministic random models with the real architecture, for tests, benchmarks and the development
-/// cluster. The same preset and seed give the same weights bit for bit on every machine: values come from
-/// a per-tensor counter-based generator seeded by the tensor's name, not from libtorch's.
+/// cluster. The same preset and seed give the same weights whatever libtorch version or thread count: values
+/// come from a per-tensor generator seeded by the seed and the tensor's name, not from libtorch's.
 /// </summary>
 public static class SyntheticModel
 {
