@@ -54,6 +54,7 @@ public static class Dsop
         {
             VersionCommand.Create(),
             CrdCommand.Create(),
+            ModelCommand.Create(),
             BenchCommand.Create(),
         };
         root.SetAction(parseResult =>

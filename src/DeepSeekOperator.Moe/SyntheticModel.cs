@@ -138,6 +138,33 @@ public static class SyntheticModel
         return weights;
     }
 
+    /// <summary>
+    /// Writes a model directory: <c>config.json</c> and the weights in <paramref name="dtype"/> as
+    /// <c>model.safetensors</c>, or as <paramref name="shards"/> files with <c>model.safetensors.index.json</c>.
+    /// </summary>
+    public static void Write(string directory, ModelConfig config, int seed, double skew, ScalarType dtype, int shards = 1)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Directory.CreateDirectory(directory);
+        var weights = Weights(config, seed, skew, dtype);
+        try
+        {
+            Safetensors.SafetensorsWriter.WriteCheckpoint(directory, weights, shards, new Dictionary<string, string>
+            {
+                ["format"] = "pt",
+                ["synthetic"] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"seed={seed} skew={skew}"),
+            });
+            File.WriteAllText(Path.Combine(directory, ModelConfig.FileName), config.ToJson());
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
     /// <summary>One tensor of a synthetic model.</summary>
     public static Tensor Tensor(TensorSpec spec, int seed, double skew, ScalarType dtype)
     {

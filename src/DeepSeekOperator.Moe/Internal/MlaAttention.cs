@@ -13,6 +13,12 @@ internal readonly record struct Segment(KvCache Cache, int Offset, int Count);
 /// </summary>
 internal sealed class MlaAttention : IDisposable
 {
+    /// <summary>
+    /// The epsilon of q_a_layernorm and kv_a_layernorm: Hugging Face's modelling code and DeepSeek's
+    /// inference code both build these norms with their default 1e-6, not rms_norm_eps.
+    /// </summary>
+    public const double LatentNormEps = 1e-6;
+
     private readonly ModelConfig _config;
     private readonly int _layer;
     private readonly Tensor? _qProj;
@@ -67,13 +73,13 @@ internal sealed class MlaAttention : IDisposable
 
         var q = _qProj is not null
             ? nn.functional.linear(x, _qProj)
-            : nn.functional.linear(Ops.RmsNorm(nn.functional.linear(x, _qA!), _qANorm!, c.RmsNormEps), _qB!);
+            : nn.functional.linear(Ops.RmsNorm(nn.functional.linear(x, _qA!), _qANorm!, LatentNormEps), _qB!);
         q = q.view(tokens, heads, c.QkHeadDim);
         var qNope = q.narrow(2, 0, c.QkNopeHeadDim);
         var qRope = RotaryEmbedding.Apply(q.narrow(2, c.QkNopeHeadDim, c.QkRopeHeadDim), cos, sin);
 
         var kv = nn.functional.linear(x, _kvA);
-        var latent = Ops.RmsNorm(kv.narrow(1, 0, c.KvLoraRank), _kvANorm, c.RmsNormEps);
+        var latent = Ops.RmsNorm(kv.narrow(1, 0, c.KvLoraRank), _kvANorm, LatentNormEps);
         var kRope = RotaryEmbedding.Apply(kv.narrow(1, c.KvLoraRank, c.QkRopeHeadDim).unsqueeze(1), cos, sin).squeeze(1);
 
         // [heads, T, kv_lora]: the query's non-rotary part expressed in the latent space.
