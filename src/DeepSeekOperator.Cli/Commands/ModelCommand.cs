@@ -116,7 +116,7 @@ internal static class ModelCommand
             var promptTokens = tokenizer.Encode(parseResult.GetValue(prompt)!, addBos: true);
             var generated = new List<int>();
             var text = new StringBuilder();
-            var generator = new Generator(model, [.. tokenizer.EosTokenIds]);
+            var generator = new BatchGenerator(model, [.. tokenizer.EosTokenIds]);
             var timer = Stopwatch.StartNew();
             TimeSpan? firstToken = null;
             var results = await generator.GenerateAsync(
@@ -126,7 +126,7 @@ internal static class ModelCommand
                     firstToken ??= timer.Elapsed;
                     var piece = tokenizer.DecodeIncrement(generated, token);
                     generated.Add(token);
-                    output.Write(piece);
+                    output.Write(Printable(piece));
                     output.Flush();
                 },
                 cancellationToken).ConfigureAwait(false);
@@ -140,6 +140,30 @@ internal static class ModelCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Control characters (a random model emits any byte) are shown as <c>\xNN</c> rather than sent to the terminal.</summary>
+    internal static string Printable(string text)
+    {
+        if (!text.Any(c => char.IsControl(c) && c is not ('\n' or '\t')))
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) && c is not ('\n' or '\t'))
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
     }
 
     private static Option<string> DtypeOption(string description)
@@ -161,7 +185,7 @@ internal static class ModelCommand
         {
             return action();
         }
-        catch (Exception ex) when (ex is ModelConfigException or CheckpointException or TokenizerException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is ModelConfigException or CheckpointException or InvalidDataException or ArgumentException or InvalidOperationException)
         {
             throw new CommandException(ex.Message, ex);
         }

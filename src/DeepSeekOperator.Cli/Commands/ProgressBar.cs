@@ -16,7 +16,7 @@ internal sealed class ProgressBar(TextWriter writer, bool interactive) : IProgre
     public void Report(LoadProgress value)
     {
         var fraction = value.BytesTotal > 0 ? (double)value.BytesLoaded / value.BytesTotal : value.TensorsTotal > 0 ? (double)value.TensorsLoaded / value.TensorsTotal : 1;
-        var line = string.Create(CultureInfo.InvariantCulture, $"loading [{new string('#', (int)(fraction * Width)).PadRight(Width, '.')}] {fraction,4:P0} {Size(value.BytesLoaded)}/{Size(value.BytesTotal)}, {value.TensorsLoaded}/{value.TensorsTotal} tensors");
+        var line = string.Create(CultureInfo.InvariantCulture, $"loading [{new string('#', (int)(fraction * Width)).PadRight(Width, '.')}] {fraction * 100,3:0}% {Size(value.BytesLoaded)}/{Size(value.BytesTotal)}, {value.TensorsLoaded}/{value.TensorsTotal} tensors");
         if (interactive)
         {
             writer.Write("\r" + line);

@@ -26,7 +26,7 @@ public sealed record GenerationResult(IReadOnlyList<int> Tokens, FinishReason Re
 /// </summary>
 /// <param name="model">The model.</param>
 /// <param name="stopTokens">End-of-sequence ids (the tokenizer's).</param>
-public sealed class Generator(MoeModel model, IReadOnlyCollection<int> stopTokens)
+public sealed class BatchGenerator(MoeModel model, IReadOnlyCollection<int> stopTokens)
 {
     /// <summary>
     /// Runs every request to completion. <paramref name="onToken"/> sees (request index, token) as tokens

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Moe.Tests;
 
-public class GeneratorTests
+public class BatchGeneratorTests
 {
     private static MoeModel Tiny()
     {
@@ -15,7 +15,7 @@ public class GeneratorTests
     {
         using var model = Tiny();
         int[] prompt = [256, 72, 105];
-        var generator = new Generator(model, []);
+        var generator = new BatchGenerator(model, []);
 
         var result = (await generator.GenerateAsync([new GenerationRequest(prompt, new SamplingOptions { MaxTokens = 6 })]))[0];
 
@@ -35,7 +35,7 @@ public class GeneratorTests
     public async Task Batch_GivesEachSequenceWhatItGetsAlone()
     {
         using var model = Tiny();
-        var generator = new Generator(model, []);
+        var generator = new BatchGenerator(model, []);
         var requests = new[]
         {
             new GenerationRequest([256, 1, 2, 3, 4, 5], new SamplingOptions { MaxTokens = 5 }),
@@ -58,10 +58,10 @@ public class GeneratorTests
     {
         using var model = Tiny();
         int[] prompt = [256, 72, 105];
-        var free = (await new Generator(model, []).GenerateAsync([new GenerationRequest(prompt, new SamplingOptions { MaxTokens = 6 })]))[0];
+        var free = (await new BatchGenerator(model, []).GenerateAsync([new GenerationRequest(prompt, new SamplingOptions { MaxTokens = 6 })]))[0];
         var stop = free.Tokens[3];
 
-        var stopped = (await new Generator(model, [stop]).GenerateAsync([new GenerationRequest(prompt, new SamplingOptions { MaxTokens = 6 })]))[0];
+        var stopped = (await new BatchGenerator(model, [stop]).GenerateAsync([new GenerationRequest(prompt, new SamplingOptions { MaxTokens = 6 })]))[0];
 
         Assert.Equal(FinishReason.Stop, stopped.Reason);
         Assert.Equal(free.Tokens.TakeWhile(t => t != stop), stopped.Tokens);
@@ -73,7 +73,7 @@ public class GeneratorTests
         using var model = Tiny();
         var streamed = new List<int>();
 
-        var result = (await new Generator(model, []).GenerateAsync(
+        var result = (await new BatchGenerator(model, []).GenerateAsync(
             [new GenerationRequest([256, 5], new SamplingOptions { MaxTokens = 4 })],
             (index, token) => streamed.Add(token)))[0];
 
