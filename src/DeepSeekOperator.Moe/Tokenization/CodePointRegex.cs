@@ -57,9 +57,6 @@ internal sealed class CodePointRegex
         _literalTables = new Lazy<bool[]?[]>(BuildLiteralTables);
     }
 
-    /// <summary>The pattern as given to .NET.</summary>
-    public string DotNetPattern => _regex.ToString();
-
     /// <summary>The matches of the pattern in <paramref name="text"/>, as [start, end) offsets into it.</summary>
     public List<(int Start, int End)> Matches(ReadOnlySpan<char> text)
     {

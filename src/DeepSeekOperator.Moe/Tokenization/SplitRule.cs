@@ -22,15 +22,6 @@ internal enum SplitBehavior
 /// <summary>One Hugging Face <c>Split</c> (or <c>Digits</c>) pre-tokenizer: cuts each piece of text further.</summary>
 internal sealed class SplitRule(CodePointRegex pattern, SplitBehavior behavior, bool invert)
 {
-    /// <summary>The pattern.</summary>
-    public CodePointRegex Pattern => pattern;
-
-    /// <summary>What happens to matches.</summary>
-    public SplitBehavior Behavior => behavior;
-
-    /// <summary>Whether the pattern's matches and the text between them swap roles.</summary>
-    public bool Invert => invert;
-
     /// <summary>Cuts each [start, end) piece of <paramref name="text"/>, keeping the non-empty results in order.</summary>
     public List<(int Start, int End)> Apply(string text, List<(int Start, int End)> pieces)
     {

@@ -127,6 +127,20 @@ public sealed class HuggingFaceBpeTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void Encode_FromManyThreadsAtOnce_GivesTheSameIds()
+    {
+        string[] texts = ["hello world 12345", "a😀!b 𠀀 👍🏽", "<｜User｜>日本 hello", "  spaces\r\n\tand tabs"];
+        var expected = texts.Select(t => _tokenizer.Encode(t, addBos: false).ToArray()).ToArray();
+        var fresh = TextTokenizers.Load(_model.Path, VocabularySize);
+        var results = new int[400][];
+        Parallel.For(0, results.Length, i => results[i] = fresh.Encode(texts[i % texts.Length], addBos: false).ToArray());
+        for (var i = 0; i < results.Length; i++)
+        {
+            Assert.Equal(expected[i % texts.Length], results[i]);
+        }
+    }
+
+    [Fact]
     public void Encode_LoneSurrogate_IsEncodedAsReplacementCharacter() =>
         Assert.Equal(_tokenizer.Encode("a\uFFFDb", addBos: false), _tokenizer.Encode("a\uD800b", addBos: false));
 }
