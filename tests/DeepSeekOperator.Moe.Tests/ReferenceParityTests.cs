@@ -31,7 +31,7 @@ public sealed class ReferenceParityTests : IDisposable
         var directory = new TempDirectory();
         _directories.Add(directory);
         File.WriteAllText(Path.Combine(directory.Path, "config.json"), config.ToJson());
-        SafetensorsWriter.Write(
+        RefSafetensorsWriter.Write(
             Path.Combine(directory.Path, "model.safetensors"),
             ModelTensors.Expected(config).Select(spec => new TensorToWrite(spec.Name, [.. spec.Shape], SyntheticModel.Values(spec, seed), spec.Kind == TensorKind.Gate ? "F32" : dtype)));
         return directory.Path;

@@ -311,7 +311,7 @@ public class RefModelTests
     {
         using var directory = new TempDirectory();
         var path = Path.Combine(directory.Path, "t.safetensors");
-        SafetensorsWriter.Write(path,
+        RefSafetensorsWriter.Write(path,
         [
             new TensorToWrite("a", [3], [1.0f, -2.5f, 3.14159f], "BF16"),
             new TensorToWrite("b", [2, 1], [0.1f, -65504f], "F16"),
@@ -332,7 +332,7 @@ public class RefModelTests
     {
         using var directory = new TempDirectory();
         var path = Path.Combine(directory.Path, "t.safetensors");
-        SafetensorsWriter.Write(path, [new TensorToWrite("model.norm.weight", [2], [1, 2])]);
+        RefSafetensorsWriter.Write(path, [new TensorToWrite("model.norm.weight", [2], [1, 2])]);
         // I32 has the size of F32, so only the dtype changes.
         var bytes = File.ReadAllBytes(path);
         var text = Encoding.Latin1.GetString(bytes).Replace("\"F32\"", "\"I32\"", StringComparison.Ordinal);
@@ -349,7 +349,7 @@ public class RefModelTests
     {
         using var directory = new TempDirectory();
         var path = Path.Combine(directory.Path, "t.safetensors");
-        SafetensorsWriter.Write(path, [new TensorToWrite("w", [2], [1, 2])]);
+        RefSafetensorsWriter.Write(path, [new TensorToWrite("w", [2], [1, 2])]);
         var text = Encoding.Latin1.GetString(File.ReadAllBytes(path)).Replace("\"shape\":[2]", "\"shape\":[3]", StringComparison.Ordinal);
         File.WriteAllBytes(path, Encoding.Latin1.GetBytes(text));
 

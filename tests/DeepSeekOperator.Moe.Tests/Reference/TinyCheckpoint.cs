@@ -111,7 +111,7 @@ internal static class TinyCheckpoint
             }
         }
 
-        SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors);
+        RefSafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors);
     }
 
     private enum Kind

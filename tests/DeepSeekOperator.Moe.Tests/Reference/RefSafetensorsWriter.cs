@@ -7,7 +7,7 @@ namespace DeepSeekOperator.Moe.Tests.Reference;
 internal sealed record TensorToWrite(string Name, long[] Shape, float[] Values, string Dtype = "F32");
 
 /// <summary>A minimal safetensors writer for test checkpoints: header padded with spaces to 8 bytes, tensors in order.</summary>
-internal static class SafetensorsWriter
+internal static class RefSafetensorsWriter
 {
     /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/>.</summary>
     public static void Write(string path, IEnumerable<TensorToWrite> tensors)
