@@ -41,6 +41,14 @@ test: build ## Run every test and print "N passed, N failed"
 	bash build/test-summary.sh $(RESULTS) $${#projects[@]} || status=1; \
 	exit $$status
 
+.PHONY: bench
+bench: bench-moe ## Run every benchmark (ratios measured in one run; never gates CI)
+
+.PHONY: bench-moe
+bench-moe: restore ## Matmul ceiling, MoE expert compute at V2-Lite dimensions, decode tokens/s (Release build)
+	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
+	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench moe
+
 .PHONY: manifests
 manifests: build ## Regenerate the CRD from the API types
 	$(DOTNET) run --no-build -c $(CONFIGURATION) --project src/DeepSeekOperator.Cli -- crd --output $(CRD)

@@ -24,8 +24,13 @@ public static class Dsop
                 await error.WriteLineAsync($"dsop: {parseError.Message}").ConfigureAwait(false);
             }
 
-            var command = parseResult.CommandResult.Command;
-            var name = command == root ? "dsop" : $"dsop {command.Name}";
+            var names = new List<string>();
+            for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            {
+                names.Insert(0, result.Command == root ? "dsop" : result.Command.Name);
+            }
+
+            var name = string.Join(' ', names);
             await error.WriteLineAsync($"Run '{name} --help' for usage.").ConfigureAwait(false);
             return UsageError;
         }

@@ -77,10 +77,12 @@ public static class ModelInfo
         _ => n.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static string Size(long bytes) => bytes switch
+    /// <summary>A byte count for people: <c>812 B</c>, <c>1.8 MiB</c>, <c>1.25 GiB</c>.</summary>
+    public static string Size(long bytes) => bytes switch
     {
         >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.00} GiB"),
         >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0} MiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
     };
 }

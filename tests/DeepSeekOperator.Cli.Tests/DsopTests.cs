@@ -6,13 +6,7 @@ namespace DeepSeekOperator.Cli.Tests;
 
 public class DsopTests
 {
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exitCode = await Dsop.RunAsync(args, output, error, CancellationToken.None);
-        return (exitCode, output.ToString(), error.ToString());
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => DsopRunner.RunAsync(args);
 
     [Fact]
     public async Task Help_ListsEveryCommand()

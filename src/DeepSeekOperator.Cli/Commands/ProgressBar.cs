@@ -1,4 +1,5 @@
 using System.Globalization;
+using DeepSeekOperator.Moe;
 using DeepSeekOperator.Moe.Safetensors;
 
 namespace DeepSeekOperator.Cli.Commands;
@@ -16,7 +17,7 @@ internal sealed class ProgressBar(TextWriter writer, bool interactive) : IProgre
     public void Report(LoadProgress value)
     {
         var fraction = value.BytesTotal > 0 ? (double)value.BytesLoaded / value.BytesTotal : value.TensorsTotal > 0 ? (double)value.TensorsLoaded / value.TensorsTotal : 1;
-        var line = string.Create(CultureInfo.InvariantCulture, $"loading [{new string('#', (int)(fraction * Width)).PadRight(Width, '.')}] {fraction * 100,3:0}% {Size(value.BytesLoaded)}/{Size(value.BytesTotal)}, {value.TensorsLoaded}/{value.TensorsTotal} tensors");
+        var line = string.Create(CultureInfo.InvariantCulture, $"loading [{new string('#', (int)(fraction * Width)).PadRight(Width, '.')}] {fraction * 100,3:0}% {ModelInfo.Size(value.BytesLoaded)}/{ModelInfo.Size(value.BytesTotal)}, {value.TensorsLoaded}/{value.TensorsTotal} tensors");
         if (interactive)
         {
             writer.Write("\r" + line);
@@ -41,12 +42,4 @@ internal sealed class ProgressBar(TextWriter writer, bool interactive) : IProgre
             _drawn = false;
         }
     }
-
-    public static string Size(long bytes) => bytes switch
-    {
-        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.00} GiB"),
-        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0} MiB"),
-        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 10):0.0} KiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
-    };
 }
