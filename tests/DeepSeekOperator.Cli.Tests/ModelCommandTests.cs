@@ -50,7 +50,7 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("4 layers (1 dense, 3 MoE), hidden 64, vocabulary 512", output, StringComparison.Ordinal);
         Assert.Contains("16 routed, top-4 by noaux_tc (sigmoid), 4 groups keeping 2, 1 shared", output, StringComparison.Ordinal);
         Assert.Matches(@"parameters\s+470\.9K total, 294\.9K in routed experts, 249\.7K active per token", output);
-        Assert.Matches(@"checkpoint\s+3 files, 201 tensors: BF16 [\d.]+ KiB \(198 tensors\), F32 [\d.]+ KiB \(3 tensors\)", output);
+        Assert.Matches(@"checkpoint\s+3 files, 201 tensors: BF16 [\d.]+ KiB \(198 tensors\), F32 192 B \(3 tensors\)", output);
     }
 
     [Fact]
