@@ -55,7 +55,8 @@ public sealed record ExpertAssignments
 
     /// <summary>
     /// The assignments ordered by expert (stable, so tokens stay in order within an expert), with the
-    /// start of each expert's run: what a grouped expert computation needs. Counting sort, O(n + experts).
+    /// start of each expert's run: what a grouped expert computation needs. Counting sort, O(n + largest id):
+    /// callers check the ids against the experts they hold first.
     /// </summary>
     public (int[] Tokens, float[] Weights, int[] Experts, int[] Starts) GroupByExpert()
     {
@@ -97,11 +98,17 @@ public sealed record ExpertAssignments
     }
 
     /// <summary>How many tokens each expert of <paramref name="expertCount"/> receives.</summary>
+    /// <exception cref="ArgumentException">An assignment names an expert outside 0..expertCount-1.</exception>
     public long[] TokensPerExpert(int expertCount)
     {
         var counts = new long[expertCount];
         foreach (var expert in Experts)
         {
+            if (expert >= expertCount)
+            {
+                throw new ArgumentException($"expert {expert} is outside 0..{expertCount - 1}", nameof(expertCount));
+            }
+
             counts[expert]++;
         }
 

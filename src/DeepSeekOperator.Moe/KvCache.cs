@@ -16,8 +16,9 @@ public sealed class KvCache : IDisposable
     private readonly Tensor[] _rope;
     private bool _disposed;
 
-    internal KvCache(ModelConfig config, ScalarType dtype, Device device, int initialCapacity)
+    internal KvCache(object owner, ModelConfig config, ScalarType dtype, Device device, int initialCapacity)
     {
+        Owner = owner;
         _config = config;
         Dtype = dtype;
         Device = device;
@@ -47,6 +48,9 @@ public sealed class KvCache : IDisposable
     public long Bytes => (long)Length * _config.NumHiddenLayers * (_config.KvLoraRank + _config.QkRopeHeadDim) * Internal.Ops.ElementSize(Dtype);
 
     internal ModelConfig Config => _config;
+
+    /// <summary>The model that created the cache: a cache holds that model's keys and is meaningless to another.</summary>
+    internal object Owner { get; }
 
     /// <summary>Makes room for <paramref name="count"/> more tokens.</summary>
     /// <exception cref="InvalidOperationException">The sequence would exceed <c>max_position_embeddings</c>.</exception>

@@ -1,4 +1,5 @@
 using DeepSeekOperator.Moe.Internal;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Moe;
@@ -17,10 +18,18 @@ public sealed record ExpertWeights(Tensor Gate, Tensor Up, Tensor Down);
 public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
 {
     private readonly Dictionary<int, Dictionary<int, (Tensor GateUp, Tensor Down)>> _layers = [];
+    private readonly ExpertWorkers? _workers;
+    private readonly Lock _workersLock = new();
 
     /// <summary>Takes ownership of the experts' weights, by layer and expert id.</summary>
+    /// <param name="config">The model's architecture.</param>
+    /// <param name="experts">The weights, by layer and expert id.</param>
+    /// <param name="threads">
+    /// On the CPU, how many experts run side by side, each on one core (default: libtorch's intra-op thread
+    /// count). 1 runs them one after another, each matrix product using every core.
+    /// </param>
     /// <exception cref="ArgumentException">A layer is not an MoE layer, an expert id is out of range, or a weight has the wrong shape.</exception>
-    public LocalExpertExecutor(ModelConfig config, IReadOnlyDictionary<int, IReadOnlyDictionary<int, ExpertWeights>> experts)
+    public LocalExpertExecutor(ModelConfig config, IReadOnlyDictionary<int, IReadOnlyDictionary<int, ExpertWeights>> experts, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(experts);
@@ -51,6 +60,9 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
 
             _layers[layer] = fused;
         }
+
+        var onCpu = _layers.Values.SelectMany(l => l.Values).All(w => w.GateUp.device_type == DeviceType.CPU);
+        _workers = onCpu ? ExpertWorkers.Create(threads ?? get_num_threads()) : null;
     }
 
     private static void RequireShape(Tensor tensor, long[] shape, int layer, int expert, string projection)
@@ -94,14 +106,15 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
             throw new ArgumentException($"no experts of layer {layer} are held here", nameof(layer));
         }
 
-        var (tokens, weights, order, starts) = assignments.GroupByExpert();
-        foreach (var expert in order)
+        foreach (var expert in assignments.Experts)
         {
             if (!experts.ContainsKey(expert))
             {
                 throw new ArgumentException($"expert {expert} of layer {layer} is not held here", nameof(assignments));
             }
         }
+
+        var (tokens, weights, order, starts) = assignments.GroupByExpert();
 
         using var scope = NewDisposeScope();
         var output = zeros([assignments.TokenCount, Config.HiddenSize], ScalarType.Float32, hidden.device);
@@ -110,10 +123,22 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
             var index = tensor(tokens, ScalarType.Int64, hidden.device);
             var gathered = hidden.index_select(0, index);
             var results = new Tensor[order.Length];
-            for (var k = 0; k < order.Length; k++)
+            Tensor Run(int k)
             {
                 var (gateUp, down) = experts[order[k]];
-                results[k] = Ops.SwiGlu(gathered.narrow(0, starts[k], starts[k + 1] - starts[k]), gateUp, down);
+                return Ops.SwiGlu(gathered.narrow(0, starts[k], starts[k + 1] - starts[k]), gateUp, down);
+            }
+
+            if (_workers is null || order.Length < 2)
+            {
+                for (var k = 0; k < order.Length; k++)
+                {
+                    results[k] = Run(k);
+                }
+            }
+            else
+            {
+                RunOnWorkers(order.Length, starts, k => results[k] = Run(k).DetachFromDisposeScope());
             }
 
             var scale = tensor(weights, ScalarType.Float32, hidden.device).unsqueeze(1);
@@ -124,9 +149,37 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
         return output.to(hidden.dtype).DetachFromDisposeScope();
     }
 
-    /// <summary>Frees the experts' weights.</summary>
+    /// <summary>
+    /// Splits the experts between the workers, balancing their token counts (largest first, each to the least
+    /// loaded worker), and runs them. One forward at a time uses the workers; others wait.
+    /// </summary>
+    private void RunOnWorkers(int expertCount, int[] starts, Action<int> run)
+    {
+        var parts = Enumerable.Range(0, Math.Min(_workers!.Count, expertCount)).Select(_ => new List<int>()).ToArray();
+        var load = new long[parts.Length];
+        foreach (var k in Enumerable.Range(0, expertCount).OrderByDescending(k => starts[k + 1] - starts[k]))
+        {
+            var least = Array.IndexOf(load, load.Min());
+            parts[least].Add(k);
+            load[least] += starts[k + 1] - starts[k];
+        }
+
+        lock (_workersLock)
+        {
+            _workers.Run([.. parts.Select(part => (Action)(() =>
+            {
+                foreach (var k in part)
+                {
+                    run(k);
+                }
+            }))]);
+        }
+    }
+
+    /// <summary>Frees the experts' weights and stops the workers.</summary>
     public void Dispose()
     {
+        _workers?.Dispose();
         foreach (var layer in _layers.Values)
         {
             foreach (var (gateUp, down) in layer.Values)

@@ -94,32 +94,46 @@ public sealed class MoeModel : IDisposable
 
         var converted = new Dictionary<string, Tensor>();
         var experts = new Dictionary<int, Dictionary<int, Tensor[]>>();
-        foreach (var spec in specs)
+        LocalExpertExecutor? executor = null;
+        try
         {
-            var source = weights[spec.Name];
-            var keepFloat32 = spec.Kind == TensorKind.Gate;
-            var tensor = source.to(keepFloat32 ? ScalarType.Float32 : dtype, device).DetachFromDisposeScope();
-            if (!ReferenceEquals(tensor, source))
+            foreach (var spec in specs)
             {
-                source.Dispose();
+                var source = weights[spec.Name];
+                var keepFloat32 = spec.Kind == TensorKind.Gate;
+                var tensor = source.to(keepFloat32 ? ScalarType.Float32 : dtype, device).DetachFromDisposeScope();
+                if (!ReferenceEquals(tensor, source))
+                {
+                    source.Dispose();
+                }
+
+                if (spec is { Kind: TensorKind.RoutedExpert, Layer: { } layer, Expert: { } expert })
+                {
+                    var layerExperts = experts.TryGetValue(layer, out var found) ? found : experts[layer] = [];
+                    var projections = layerExperts.TryGetValue(expert, out var p) ? p : layerExperts[expert] = new Tensor[3];
+                    projections[spec.Name.EndsWith("gate_proj.weight", StringComparison.Ordinal) ? 0 : spec.Name.EndsWith("up_proj.weight", StringComparison.Ordinal) ? 1 : 2] = tensor;
+                }
+                else
+                {
+                    converted[spec.Name] = tensor;
+                }
             }
 
-            if (spec is { Kind: TensorKind.RoutedExpert, Layer: { } layer, Expert: { } expert })
-            {
-                var layerExperts = experts.TryGetValue(layer, out var found) ? found : experts[layer] = [];
-                var projections = layerExperts.TryGetValue(expert, out var p) ? p : layerExperts[expert] = new Tensor[3];
-                projections[spec.Name.EndsWith("gate_proj.weight", StringComparison.Ordinal) ? 0 : spec.Name.EndsWith("up_proj.weight", StringComparison.Ordinal) ? 1 : 2] = tensor;
-            }
-            else
-            {
-                converted[spec.Name] = tensor;
-            }
+            executor = new LocalExpertExecutor(config, experts.ToDictionary(
+                layer => layer.Key,
+                layer => (IReadOnlyDictionary<int, ExpertWeights>)layer.Value.ToDictionary(e => e.Key, e => new ExpertWeights(e.Value[0], e.Value[1], e.Value[2]))));
+            return new MoeModel(config, converted, executor, dtype, device) { _ownedExperts = executor };
         }
+        catch
+        {
+            executor?.Dispose();
+            foreach (var tensor in converted.Values.Concat(experts.Values.SelectMany(l => l.Values).SelectMany(p => p)))
+            {
+                tensor?.Dispose();
+            }
 
-        var executor = new LocalExpertExecutor(config, experts.ToDictionary(
-            layer => layer.Key,
-            layer => (IReadOnlyDictionary<int, ExpertWeights>)layer.Value.ToDictionary(e => e.Key, e => new ExpertWeights(e.Value[0], e.Value[1], e.Value[2]))));
-        return new MoeModel(config, converted, executor, dtype, device) { _ownedExperts = executor };
+            throw;
+        }
     }
 
     /// <summary>The architecture.</summary>
@@ -142,7 +156,7 @@ public sealed class MoeModel : IDisposable
     public event Action<int, ExpertAssignments>? Routed;
 
     /// <summary>A new, empty cache for one sequence.</summary>
-    public KvCache CreateCache(int initialCapacity = 256) => new(Config, Dtype, Device, initialCapacity);
+    public KvCache CreateCache(int initialCapacity = 256) => new(this, Config, Dtype, Device, initialCapacity);
 
     /// <summary>
     /// Appends each sequence's new tokens and returns float32 logits. The caches advance only when the whole
@@ -161,8 +175,9 @@ public sealed class MoeModel : IDisposable
         {
             using var idTensor = tensor(ids, ScalarType.Int64, Device);
             using var positionTensor = tensor(positions, ScalarType.Int64, Device);
-            x = _embedding.index_select(0, idTensor).DetachFromDisposeScope();
+            var embedded = _embedding.index_select(0, idTensor);
             (cos, sin) = _rotary.Angles(positionTensor, ScalarType.Float32);
+            x = embedded.DetachFromDisposeScope();
             cos.DetachFromDisposeScope();
             sin.DetachFromDisposeScope();
         }
@@ -214,7 +229,7 @@ public sealed class MoeModel : IDisposable
                 throw new ArgumentException($"sequence {s} has no tokens", nameof(batch));
             }
 
-            if (!ReferenceEquals(cache.Config, Config) || cache.Dtype != Dtype)
+            if (!ReferenceEquals(cache.Owner, this))
             {
                 throw new ArgumentException($"sequence {s}: the cache was created by another model", nameof(batch));
             }

@@ -85,6 +85,18 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Generate_PromptLongerThanTheContext_SaysSo()
+    {
+        var model = Path.Combine(_directory, "tiny");
+        await RunAsync("model", "init", "--preset", "tiny", "--out", model);
+
+        var (exitCode, _, error) = await RunAsync("model", "generate", model, "--prompt", new string('a', 3000));
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("dsop: the prompt is 3001 tokens; this model's context (max_position_embeddings) is 2048", error.Split('\n').First(l => l.StartsWith("dsop:", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Printable_EscapesControlCharactersButKeepsText() =>
         Assert.Equal("a\\x1b[2Jb\n\tç✓", Commands.ModelCommand.Printable("a\u001b[2Jb\n\tç✓"));
 }

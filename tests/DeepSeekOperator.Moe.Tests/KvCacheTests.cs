@@ -57,6 +57,44 @@ public class KvCacheTests
         AssertClose(expectedSecond, both.narrow(0, 1, 1));
     }
 
+    [Fact]
+    public async Task CacheOfAnotherModel_IsRefused_EvenWithTheSameConfig()
+    {
+        using var first = Tiny();
+        using var second = Tiny();
+        using var cache = first.CreateCache();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await second.ForwardAsync([new SequenceInput(cache, [1, 2])]));
+
+        Assert.StartsWith("sequence 0: the cache was created by another model", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, cache.Length);
+    }
+
+    [Fact]
+    public async Task FailedPass_LeavesTheCacheWhereItWas()
+    {
+        using var model = Tiny();
+        using var cache = model.CreateCache();
+        using (await model.ForwardAsync([new SequenceInput(cache, [256, 1, 2])]))
+        {
+        }
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await model.ForwardAsync([new SequenceInput(cache, [3, 4, 9999])]));
+
+        Assert.Equal(3, cache.Length);
+    }
+
+    [Fact]
+    public async Task SequenceBeyondTheContext_IsRefusedNamingTheLimit()
+    {
+        using var model = Tiny();
+        using var cache = model.CreateCache();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await model.ForwardAsync([new SequenceInput(cache, new int[model.Config.MaxPositionEmbeddings + 1])]));
+
+        Assert.Contains("beyond max_position_embeddings (2048)", error.Message, StringComparison.Ordinal);
+    }
+
     private static void AssertClose(Tensor expected, Tensor actual)
     {
         Assert.Equal(expected.shape, actual.shape);

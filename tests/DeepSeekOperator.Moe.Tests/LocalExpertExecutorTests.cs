@@ -6,7 +6,7 @@ public class LocalExpertExecutorTests
 {
     private static readonly ModelConfig Config = SyntheticModel.Config(SyntheticPreset.Tiny);
 
-    private static LocalExpertExecutor Executor(IEnumerable<int> experts, int layer = 1)
+    private static LocalExpertExecutor Executor(IEnumerable<int> experts, int layer = 1, int? threads = null)
     {
         const int source = 1;
         var weights = SyntheticModel.Weights(Config, seed: 3);
@@ -19,7 +19,7 @@ public class LocalExpertExecutorTests
             tensor.Dispose();
         }
 
-        return new LocalExpertExecutor(Config, new Dictionary<int, IReadOnlyDictionary<int, ExpertWeights>> { [layer] = held });
+        return new LocalExpertExecutor(Config, new Dictionary<int, IReadOnlyDictionary<int, ExpertWeights>> { [layer] = held }, threads);
     }
 
     [Fact]
@@ -68,6 +68,39 @@ public class LocalExpertExecutorTests
 
         Assert.StartsWith("expert 7 of layer 1 is not held here", error.Message, StringComparison.Ordinal);
         Assert.Equal([0, 1, 2, 3], executor.ExpertsOf(1));
+    }
+
+    [Fact]
+    public void HugeExpertId_IsRefusedWithoutAllocatingForIt()
+    {
+        using var executor = Executor([0, 1]);
+        using var hidden = zeros(1, Config.HiddenSize);
+
+        var error = Assert.Throws<ArgumentException>(() => executor.Forward(1, hidden, new ExpertAssignments(1, [0], [int.MaxValue], [1f])));
+
+        Assert.StartsWith($"expert {int.MaxValue} of layer 1 is not held here", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ExpertsSideBySideOnWorkers_GiveWhatOneAfterAnotherGives()
+    {
+        using var serial = Executor(Enumerable.Range(0, 16), threads: 1);
+        using var parallel = Executor(Enumerable.Range(0, 16), threads: 3);
+        using var hidden = randn(40, Config.HiddenSize, generator: new TorchSharp.torch.Generator(2));
+        var random = new Random(4);
+        var tokens = Enumerable.Range(0, 40).SelectMany(t => Enumerable.Repeat(t, 4)).ToArray();
+        var experts = tokens.Select(_ => random.Next(16)).ToArray();
+        var weights = tokens.Select(_ => (float)random.NextDouble()).ToArray();
+        var assignments = new ExpertAssignments(40, tokens, experts, weights);
+
+        using var expected = serial.Forward(1, hidden, assignments);
+        var results = Enumerable.Range(0, 8).AsParallel().Select(_ =>
+        {
+            using var actual = parallel.Forward(1, hidden, assignments);
+            return actual.allclose(expected, rtol: 1e-5, atol: 1e-6);
+        }).ToList();
+
+        Assert.All(results, Assert.True);
     }
 
     [Fact]

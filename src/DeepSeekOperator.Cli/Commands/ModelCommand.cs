@@ -113,23 +113,37 @@ internal static class ModelCommand
             bar.Finish();
             await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"loaded {Describe(config)} in {loading.Elapsed.TotalSeconds:0.0} s")).ConfigureAwait(false);
 
-            var promptTokens = tokenizer.Encode(parseResult.GetValue(prompt)!, addBos: true);
+            var promptTokens = Guard(() => tokenizer.Encode(parseResult.GetValue(prompt)!, addBos: true));
+            if (promptTokens.Count >= config.MaxPositionEmbeddings)
+            {
+                throw new CommandException($"the prompt is {promptTokens.Count} tokens; this model's context (max_position_embeddings) is {config.MaxPositionEmbeddings}, which must also hold the generated tokens");
+            }
+
             var generated = new List<int>();
             var text = new StringBuilder();
             var generator = new BatchGenerator(model, [.. tokenizer.EosTokenIds]);
             var timer = Stopwatch.StartNew();
             TimeSpan? firstToken = null;
-            var results = await generator.GenerateAsync(
-                [new GenerationRequest(promptTokens, options)],
-                (_, token) =>
-                {
-                    firstToken ??= timer.Elapsed;
-                    var piece = tokenizer.DecodeIncrement(generated, token);
-                    generated.Add(token);
-                    output.Write(Printable(piece));
-                    output.Flush();
-                },
-                cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<GenerationResult> results;
+            try
+            {
+                results = await generator.GenerateAsync(
+                    [new GenerationRequest(promptTokens, options)],
+                    (_, token) =>
+                    {
+                        firstToken ??= timer.Elapsed;
+                        var piece = tokenizer.DecodeIncrement(generated, token);
+                        generated.Add(token);
+                        output.Write(Printable(piece));
+                        output.Flush();
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                throw new CommandException(ex.Message, ex);
+            }
+
             timer.Stop();
             await output.WriteLineAsync().ConfigureAwait(false);
             var result = results[0];
@@ -185,7 +199,7 @@ internal static class ModelCommand
         {
             return action();
         }
-        catch (Exception ex) when (ex is ModelConfigException or CheckpointException or InvalidDataException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is ModelConfigException or CheckpointException or InvalidDataException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
             throw new CommandException(ex.Message, ex);
         }

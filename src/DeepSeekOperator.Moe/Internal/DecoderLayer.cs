@@ -80,8 +80,10 @@ internal sealed class DecoderLayer : IDisposable
         Tensor h, normed;
         using (NewDisposeScope())
         {
-            h = (x + Attention.Forward(InputNorm(x), cos, sin, segments)).DetachFromDisposeScope();
-            normed = PostAttentionNorm(h).DetachFromDisposeScope();
+            var residual = x + Attention.Forward(InputNorm(x), cos, sin, segments);
+            var normedResidual = PostAttentionNorm(residual);
+            h = residual.DetachFromDisposeScope();
+            normed = normedResidual.DetachFromDisposeScope();
         }
 
         try
