@@ -126,23 +126,36 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
             Tensor Run(int k)
             {
                 var (gateUp, down) = experts[order[k]];
-                return Ops.SwiGlu(gathered.narrow(0, starts[k], starts[k + 1] - starts[k]), gateUp, down);
+                using var rows = gathered.narrow(0, starts[k], starts[k + 1] - starts[k]);
+                return Ops.SwiGlu(rows, gateUp, down);
             }
 
-            if (_workers is null || order.Length < 2)
+            Tensor weighted;
+            try
             {
-                for (var k = 0; k < order.Length; k++)
+                if (_workers is null || order.Length < 2)
                 {
-                    results[k] = Run(k);
+                    for (var k = 0; k < order.Length; k++)
+                    {
+                        results[k] = Run(k);
+                    }
+                }
+                else
+                {
+                    RunOnWorkers(order.Length, starts, k => results[k] = Run(k).DetachFromDisposeScope());
+                }
+
+                var scale = tensor(weights, ScalarType.Float32, hidden.device).unsqueeze(1);
+                weighted = cat(results, 0).to(ScalarType.Float32).mul_(scale);
+            }
+            finally
+            {
+                foreach (var result in results)
+                {
+                    result?.Dispose();
                 }
             }
-            else
-            {
-                RunOnWorkers(order.Length, starts, k => results[k] = Run(k).DetachFromDisposeScope());
-            }
 
-            var scale = tensor(weights, ScalarType.Float32, hidden.device).unsqueeze(1);
-            var weighted = cat(results, 0).to(ScalarType.Float32).mul_(scale);
             output.index_add_(0, index, weighted, 1);
         }
 
