@@ -94,6 +94,48 @@ public sealed class ModelLoaderTests : IDisposable
     }
 
     [Fact]
+    public async Task Fp8Experts_LoadAsTheirBlockScaledValues()
+    {
+        // Layer 1's experts stored as F8_E4M3 codes with one scale per 128×128 block (one block here), and the
+        // same model with those weights written out in float32 by hand: both must compute the same logits.
+        var random = new Random(5);
+        var raw = new List<RawTensor>();
+        var dequantised = SyntheticModel.Weights(Tiny, seed: 7);
+        foreach (var spec in ModelTensors.Expected(Tiny))
+        {
+            if (spec is { Kind: TensorKind.RoutedExpert, Layer: 1 })
+            {
+                var codes = new byte[spec.Elements];
+                for (var i = 0; i < codes.Length; i++)
+                {
+                    codes[i] = (byte)random.Next(0, 0x7F); // sign bit set half the time below, never the NaN codes 0x7F/0xFF
+                    codes[i] |= (byte)(random.Next(2) << 7);
+                }
+
+                var scale = 0.002f * (1 + (spec.Expert!.Value % 5));
+                raw.Add(new RawTensor(spec.Name, SafetensorsDtype.F8_E4M3, spec.Shape, codes));
+                raw.Add(new RawTensor(spec.Name + "_scale_inv", SafetensorsDtype.F32, [1, 1], BitConverter.GetBytes(scale)));
+                dequantised[spec.Name].Dispose();
+                dequantised[spec.Name] = tensor([.. codes.Select(c => Float8.Decode(c, SafetensorsDtype.F8_E4M3) * scale)], [.. spec.Shape]);
+            }
+            else
+            {
+                raw.Add(new RawTensor(spec.Name, SafetensorsDtype.F32, spec.Shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(dequantised[spec.Name].data<float>().ToArray().AsSpan()).ToArray()));
+            }
+        }
+
+        var path = Path.Combine(_directory.Path, "fp8");
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "config.json"), Tiny.ToJson());
+        SafetensorsWriter.WriteCheckpoint(path, raw, shards: 2);
+
+        using var loaded = ModelLoader.Load(path, ScalarType.Float32, CPU);
+        using var expected = MoeModel.FromWeights(Tiny, dequantised, ScalarType.Float32, CPU);
+
+        AssertClose(await LogitsAsync(expected), await LogitsAsync(loaded));
+    }
+
+    [Fact]
     public void TensorShapeDisagreeingWithConfig_IsRejectedNamingTheTensor()
     {
         var path = Init("shape");
