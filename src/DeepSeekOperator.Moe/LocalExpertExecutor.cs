@@ -17,7 +17,7 @@ public sealed record ExpertWeights(Tensor Gate, Tensor Up, Tensor Down);
 /// </summary>
 public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
 {
-    private readonly Dictionary<int, Dictionary<int, (Tensor GateUp, Tensor Down)>> _layers = [];
+    private readonly Dictionary<int, Dictionary<int, ExpertMlp>> _layers = [];
     private readonly ExpertWorkers? _workers;
     private readonly Lock _workersLock = new();
 
@@ -35,6 +35,7 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
         ArgumentNullException.ThrowIfNull(experts);
         Config = config;
         long h = config.HiddenSize, i = config.MoeIntermediateSize;
+        var onCpu = experts.Values.SelectMany(l => l.Values).All(w => w.Down.device_type == DeviceType.CPU);
         foreach (var (layer, layerExperts) in experts)
         {
             if (layer < 0 || layer >= config.NumHiddenLayers || !config.IsMoeLayer(layer))
@@ -42,7 +43,7 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
                 throw new ArgumentException($"layer {layer} is not an MoE layer of this model", nameof(experts));
             }
 
-            var fused = new Dictionary<int, (Tensor, Tensor)>();
+            var fused = new Dictionary<int, ExpertMlp>();
             foreach (var (expert, weights) in layerExperts)
             {
                 if (expert < 0 || expert >= config.NRoutedExperts)
@@ -53,15 +54,12 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
                 RequireShape(weights.Gate, [i, h], layer, expert, "gate_proj");
                 RequireShape(weights.Up, [i, h], layer, expert, "up_proj");
                 RequireShape(weights.Down, [h, i], layer, expert, "down_proj");
-                fused[expert] = (Ops.FuseGateUp(weights.Gate, weights.Up), weights.Down);
-                weights.Gate.Dispose();
-                weights.Up.Dispose();
+                fused[expert] = new ExpertMlp(weights.Gate, weights.Up, weights.Down);
             }
 
             _layers[layer] = fused;
         }
 
-        var onCpu = _layers.Values.SelectMany(l => l.Values).All(w => w.GateUp.device_type == DeviceType.CPU);
         _workers = onCpu ? ExpertWorkers.Create(threads ?? get_num_threads()) : null;
     }
 
@@ -125,9 +123,8 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
             var results = new Tensor[order.Length];
             Tensor Run(int k)
             {
-                var (gateUp, down) = experts[order[k]];
                 using var rows = gathered.narrow(0, starts[k], starts[k + 1] - starts[k]);
-                return Ops.SwiGlu(rows, gateUp, down);
+                return experts[order[k]].Forward(rows);
             }
 
             Tensor weighted;
@@ -195,10 +192,9 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
         _workers?.Dispose();
         foreach (var layer in _layers.Values)
         {
-            foreach (var (gateUp, down) in layer.Values)
+            foreach (var expert in layer.Values)
             {
-                gateUp.Dispose();
-                down.Dispose();
+                expert.Dispose();
             }
         }
 
