@@ -53,6 +53,7 @@ public sealed class MoeModel : IDisposable
         Dtype = dtype;
         Device = device;
         var shapes = ModelTensors.Expected(config).Where(spec => spec.Kind != TensorKind.RoutedExpert).ToDictionary(spec => spec.Name, spec => spec.Shape);
+        var taken = new List<Tensor>();
         Tensor Take(string name)
         {
             if (!weights.TryGetValue(name, out var tensor))
@@ -65,14 +66,39 @@ public sealed class MoeModel : IDisposable
                 throw new ArgumentException($"weight '{name}' has shape [{string.Join(", ", tensor.shape)}], but config.json implies [{string.Join(", ", shape)}]", nameof(weights));
             }
 
+            taken.Add(tensor);
             return tensor;
         }
 
-        _embedding = Take("model.embed_tokens.weight");
-        _finalNorm = Take("model.norm.weight");
-        _lmHead = config.TieWordEmbeddings ? _embedding : Take("lm_head.weight");
-        _layers = [.. Enumerable.Range(0, config.NumHiddenLayers).Select(layer => new DecoderLayer(config, layer, Take))];
-        _rotary = new RotaryEmbedding(config, device);
+        var layers = new List<DecoderLayer>();
+        try
+        {
+            _embedding = Take("model.embed_tokens.weight");
+            _finalNorm = Take("model.norm.weight");
+            _lmHead = config.TieWordEmbeddings ? _embedding : Take("lm_head.weight");
+            for (var layer = 0; layer < config.NumHiddenLayers; layer++)
+            {
+                layers.Add(new DecoderLayer(config, layer, Take));
+            }
+
+            _layers = [.. layers];
+            _rotary = new RotaryEmbedding(config, device);
+        }
+        catch
+        {
+            // Ownership passes only with a built model: free what was taken, and what the built layers derived from it.
+            foreach (var layer in layers)
+            {
+                layer.Dispose();
+            }
+
+            foreach (var tensor in taken)
+            {
+                tensor.Dispose();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>

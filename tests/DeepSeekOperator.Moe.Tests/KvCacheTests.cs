@@ -95,6 +95,21 @@ public class KvCacheTests
         Assert.Contains("beyond max_position_embeddings (2048)", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void WeightOfTheWrongShape_IsRefusedNamingIt_AndWhatWasTakenIsFreed()
+    {
+        var config = SyntheticModel.Config(SyntheticPreset.Tiny);
+        var weights = SyntheticModel.Weights(config, seed: 7);
+        var embedding = weights["model.embed_tokens.weight"];
+        weights["model.layers.2.self_attn.o_proj.weight"] = zeros(64, 63);
+        using var experts = new LocalExpertExecutor(config, new Dictionary<int, IReadOnlyDictionary<int, ExpertWeights>>());
+
+        var error = Assert.Throws<ArgumentException>(() => new MoeModel(config, weights, experts, ScalarType.Float32, CPU));
+
+        Assert.StartsWith("weight 'model.layers.2.self_attn.o_proj.weight' has shape [64, 63], but config.json implies [64, 64]", error.Message, StringComparison.Ordinal);
+        Assert.True(embedding.IsInvalid);
+    }
+
     private static void AssertClose(Tensor expected, Tensor actual)
     {
         Assert.Equal(expected.shape, actual.shape);
