@@ -96,22 +96,4 @@ public sealed record ExpertAssignments
         starts.Add(Count);
         return (tokens, weights, [.. experts], [.. starts]);
     }
-
-    /// <summary>How many tokens each expert of <paramref name="expertCount"/> receives.</summary>
-    /// <exception cref="ArgumentException">An assignment names an expert outside 0..expertCount-1.</exception>
-    public long[] TokensPerExpert(int expertCount)
-    {
-        var counts = new long[expertCount];
-        foreach (var expert in Experts)
-        {
-            if (expert >= expertCount)
-            {
-                throw new ArgumentException($"expert {expert} is outside 0..{expertCount - 1}", nameof(expertCount));
-            }
-
-            counts[expert]++;
-        }
-
-        return counts;
-    }
 }

@@ -47,8 +47,6 @@ public sealed class KvCache : IDisposable
     /// <summary>Bytes held for the tokens cached so far.</summary>
     public long Bytes => (long)Length * _config.NumHiddenLayers * (_config.KvLoraRank + _config.QkRopeHeadDim) * Internal.Ops.ElementSize(Dtype);
 
-    internal ModelConfig Config => _config;
-
     /// <summary>The model that created the cache: a cache holds that model's keys and is meaningless to another.</summary>
     internal object Owner { get; }
 
