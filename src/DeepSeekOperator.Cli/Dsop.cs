@@ -61,6 +61,7 @@ public static class Dsop
             CrdCommand.Create(),
             ModelCommand.Create(),
             BenchCommand.Create(),
+            DevClusterCommand.Create(),
         };
         root.SetAction(parseResult =>
         {
