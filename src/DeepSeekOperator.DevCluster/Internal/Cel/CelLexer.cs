@@ -274,7 +274,8 @@ internal static class CelLexer
                 }
                 else
                 {
-                    AppendRune(new Rune(text[i]), result);
+                    // A lone surrogate cannot be encoded; Go would see invalid UTF-8 and use the replacement character too.
+                    AppendRune(Rune.TryCreate(text[i], out var rune) ? rune : Rune.ReplacementChar, result);
                 }
 
                 continue;

@@ -18,6 +18,8 @@ internal static class CelLibrary
 {
     public const string NoSuchOverload = "no such overload";
 
+    private const string RegexTimeout = "regular expression evaluation timed out";
+
     private static readonly CelError IntOverflow = new("integer overflow");
     private static readonly CelError UintOverflow = new("unsigned integer overflow");
     private static readonly Dictionary<string, List<CelOverload>> Table = new(StringComparer.Ordinal);
@@ -420,7 +422,7 @@ internal static class CelLibrary
         }
         catch (RegexMatchTimeoutException)
         {
-            return new CelError("regular expression evaluation timed out");
+            return new CelError(RegexTimeout);
         }
     }
 
@@ -432,8 +434,15 @@ internal static class CelLibrary
             return new CelError(error!);
         }
 
-        var match = regex.Match(text);
-        return match.Success ? match.Value : "";
+        try
+        {
+            var match = regex.Match(text);
+            return match.Success ? match.Value : "";
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return new CelError(RegexTimeout);
+        }
     }
 
     private static object FindAll(string text, string pattern, long limit)
@@ -450,14 +459,21 @@ internal static class CelLibrary
         }
 
         var found = new List<object>();
-        foreach (Match match in regex.Matches(text))
+        try
         {
-            if (limit > 0 && found.Count >= limit)
+            foreach (Match match in regex.Matches(text))
             {
-                break;
-            }
+                if (limit > 0 && found.Count >= limit)
+                {
+                    break;
+                }
 
-            found.Add(match.Value);
+                found.Add(match.Value);
+            }
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return new CelError(RegexTimeout);
         }
 
         return new CelList(found);
