@@ -40,7 +40,7 @@ internal sealed class SchemaNode
         Pattern = JsonValues.StringOf(source["pattern"]) is { Length: > 0 } pattern ? pattern : null;
         PatternRegex = Pattern is null ? null : GoRegex.TryCompile(Pattern, out _);
         Required = Strings(source["required"]);
-        Enum = source["enum"] is JsonArray values ? [.. values] : null;
+        Enum = source["enum"] is JsonArray values ? [.. values.Select(v => v?.DeepClone())] : null;
         AllOf = Children(source["allOf"]);
         AnyOf = Children(source["anyOf"]);
         OneOf = Children(source["oneOf"]);
