@@ -270,7 +270,7 @@ public sealed record AutoscalingSpec : IHasCelRules
     public static IReadOnlyList<CelRule> CelRules { get; } =
     [
         CelRule.For<AutoscalingSpec>(
-            "!self.enabled || has(self.prometheusUrl)",
+            "!has(self.enabled) || !self.enabled || has(self.prometheusUrl)",
             "prometheusUrl is required when autoscaling is enabled",
             s => !s.Enabled || s.PrometheusUrl is not null,
             ".prometheusUrl"),
@@ -301,7 +301,7 @@ public sealed record ComponentAutoscaling<TMetric> : IHasCelRules
     public static IReadOnlyList<CelRule> CelRules { get; } =
     [
         CelRule.For<ComponentAutoscaling<TMetric>>(
-            "self.minReplicas <= self.maxReplicas",
+            "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
             "minReplicas must not be greater than maxReplicas",
             s => s.MinReplicas <= s.MaxReplicas,
             ".minReplicas"),

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Admission;
+using System.Runtime.CompilerServices;
 using DeepSeekOperator.DevCluster.Internal.Http;
+using DeepSeekOperator.DevCluster.Internal.Patching;
 using DeepSeekOperator.DevCluster.Internal.Resources;
 using DeepSeekOperator.DevCluster.Internal.Storage;
 
@@ -14,6 +16,9 @@ namespace DeepSeekOperator.DevCluster.Internal;
 /// <param name="FieldValidation"><c>Strict</c>, <c>Warn</c> or <c>Ignore</c>: what unknown fields do.</param>
 internal sealed record WriteOptions(bool DryRun = false, string? FieldManager = null, string FieldValidation = "Warn")
 {
+    /// <summary>True for server-side apply, whose patcher already set the managed fields.</summary>
+    public bool IsApply { get; set; }
+
     /// <summary>Warnings for the response's <c>Warning</c> headers.</summary>
     public List<string> Warnings { get; } = [];
 }
@@ -37,12 +42,26 @@ internal sealed record DeleteResult(JsonObject Object, bool Deleted);
 internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry, TimeProvider time, BuiltinAdmission builtins, ICustomAdmission custom)
 {
     private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+    private static readonly ConditionalWeakTable<JsonObject, IFieldSchema> CustomSchemas = [];
 
     public ObjectStore Store => store;
 
     public ResourceRegistry Registry => registry;
 
     public TimeProvider Time => time;
+
+    /// <summary>Tracks managed fields and serves server-side apply.</summary>
+    public FieldManager FieldManager { get; } = new(time);
+
+    /// <summary>Where field management of a write happens: the served version, the kind's shape and its reset fields.</summary>
+    public static FieldManagerScope FieldScope(ResourceType type, string version, string? subresource)
+    {
+        IFieldSchema schema = type.Custom?.Version(version)?.Schema is { } openApi
+            ? CustomSchemas.GetValue(openApi, CrdSchema.ForVersion)
+            : BuiltInSchema.For(type.Group, type.Kind);
+        IReadOnlyList<string> reset = !type.HasStatus ? [] : subresource == "status" ? ["spec", "metadata"] : subresource is null ? ["status"] : [];
+        return new FieldManagerScope(type.ApiVersion(version), type.Kind, schema) { Subresource = subresource ?? "", ResetFields = reset };
+    }
 
     /// <summary>Raised inside the write lock after an object is stored, for in-process controllers that must react at once.</summary>
     public event Action<ResourceType, StoreEvent>? Committed;
@@ -104,14 +123,21 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             }
 
             errors.AddRange(AdmitHook?.Invoke(type, body, null) ?? []);
+
+            errors = [.. errors.Distinct()];
             if (errors.Count > 0)
             {
                 throw ApiException.Invalid(type, name.Length > 0 ? name : Meta.String(body, "generateName") ?? "", errors);
             }
 
+            if (!options.IsApply)
+            {
+                body = FieldManager.Update(null, body, options.FieldManager ?? "", FieldScope(type, version, null));
+            }
+
             if (options.DryRun)
             {
-                metadata["resourceVersion"] = "";
+                Meta.Of(body)["resourceVersion"] = "";
                 return body;
             }
 
@@ -502,9 +528,16 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             }
         }
 
+        errors = [.. errors.Distinct()];
         if (errors.Count > 0)
         {
             throw ApiException.Invalid(type, name, errors);
+        }
+
+        if (!options.IsApply)
+        {
+            updated = FieldManager.Update(ToVersion(type, current.Clone(), version), updated, options.FieldManager ?? "", FieldScope(type, version, subresource));
+            metadata = Meta.Of(updated);
         }
 
         if (type.HasGeneration && !JsonNode.DeepEquals(WithoutMetaAndStatus(updated), WithoutMetaAndStatus(old)))

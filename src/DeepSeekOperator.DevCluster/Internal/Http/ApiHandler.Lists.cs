@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Query;
 using DeepSeekOperator.DevCluster.Internal.Resources;
 using DeepSeekOperator.DevCluster.Internal.Storage;
 using Microsoft.AspNetCore.Http;
@@ -168,11 +169,18 @@ internal sealed partial class ApiHandler
         timeoutSource.CancelAfter(timeout);
         var token = timeoutSource.Token;
         var response = context.Response;
-        var convert = NeedsConversion(type, path.Version);
+        var render = new EventRenderer(type, path.Version, Tables.WantsTable(context.Request.Headers.Accept)
+            ? new TableRequest { Now = objects.Time.GetUtcNow(), IncludeObject = Tables.IncludeObject(query) }
+            : null, objects.Time);
+        if (render.Table is not null)
+        {
+            response.ContentType = Tables.TableContentType;
+        }
+
         ObjectStore.Subscription subscription;
         var lastRevision = 0L;
         response.StatusCode = 200;
-        response.ContentType = JsonType;
+        response.ContentType ??= JsonType;
         response.Headers.CacheControl = "no-cache, private";
         if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0" || sendInitial == true)
         {
@@ -183,7 +191,7 @@ internal sealed partial class ApiHandler
             {
                 foreach (var item in snapshot.Where(filter.Matches))
                 {
-                    await WriteEventAsync(response, AddedPrefix, item, type, path.Version, convert, token);
+                    await WriteEventAsync(response, AddedPrefix, item, render, token);
                 }
             }
 
@@ -208,7 +216,7 @@ internal sealed partial class ApiHandler
             lastRevision = from;
             foreach (var change in started.Value.Replay)
             {
-                await WriteChangeAsync(response, change, ns, filter, type, path.Version, convert, token);
+                await WriteChangeAsync(response, change, ns, filter, render, token);
                 lastRevision = change.Revision;
             }
         }
@@ -253,7 +261,7 @@ internal sealed partial class ApiHandler
 
                     while (reader.TryRead(out var change))
                     {
-                        await WriteChangeAsync(response, change, ns, filter, type, path.Version, convert, token);
+                        await WriteChangeAsync(response, change, ns, filter, render, token);
                         lastRevision = change.Revision;
                     }
 
@@ -267,7 +275,7 @@ internal sealed partial class ApiHandler
     }
 
     private static async Task WriteChangeAsync(
-        HttpResponse response, StoreEvent change, string? ns, ListFilter filter, ResourceType type, string version, bool convert, CancellationToken token)
+        HttpResponse response, StoreEvent change, string? ns, ListFilter filter, EventRenderer render, CancellationToken token)
     {
         if (ns is not null && change.Object.Namespace != ns)
         {
@@ -284,14 +292,37 @@ internal sealed partial class ApiHandler
         };
         if (prefix is not null)
         {
-            await WriteEventAsync(response, prefix, change.Object, type, version, convert, token);
+            await WriteEventAsync(response, prefix, change.Object, render, token);
         }
     }
 
-    private static async Task WriteEventAsync(HttpResponse response, byte[] prefix, StoredObject item, ResourceType type, string version, bool convert, CancellationToken token)
+    private static async Task WriteEventAsync(HttpResponse response, byte[] prefix, StoredObject item, EventRenderer render, CancellationToken token)
     {
-        var body = convert ? StoredObject.Serialize(ObjectService.ToVersion(type, item.Clone(), version)) : item.Json;
-        await response.Body.WriteAsync(Concat(Concat(prefix, body), EventSuffix), token);
+        await response.Body.WriteAsync(Concat(Concat(prefix, render.Render(item)), EventSuffix), token);
+    }
+
+    /// <summary>
+    /// How a watch writes objects: as stored (shared bytes), converted to the requested version, or as one-row
+    /// Tables (<c>kubectl get -w</c>), the first with column definitions and the rest without, as kube-apiserver does.
+    /// </summary>
+    private sealed class EventRenderer(ResourceType type, string version, TableRequest? table, TimeProvider time)
+    {
+        private readonly bool convert = NeedsConversion(type, version);
+        private bool headersSent;
+
+        public TableRequest? Table => table;
+
+        public byte[] Render(StoredObject item)
+        {
+            if (table is null)
+            {
+                return convert ? StoredObject.Serialize(ObjectService.ToVersion(type, item.Clone(), version)) : item.Json;
+            }
+
+            var request = table with { Now = time.GetUtcNow(), NoHeaders = headersSent };
+            headersSent = true;
+            return StoredObject.Serialize(Tables.PrinterFor(type, version).ToTable([ObjectService.ToVersion(type, item.Clone(), version)], request));
+        }
     }
 
     private static async Task WriteBookmarkAsync(HttpResponse response, ResourceType type, string version, long revision, bool initialEventsEnd, CancellationToken token)

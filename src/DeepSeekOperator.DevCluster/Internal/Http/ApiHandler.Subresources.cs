@@ -38,7 +38,13 @@ internal sealed partial class ApiHandler
         }
         else
         {
-            var patcher = PatchRequest.Create(type, MediaType(context.Request.ContentType), await ReadBodyAsync(context), options, force: false, objects.Time);
+            var scaleKind = type with { Group = "autoscaling", Versions = ["v1"], Kind = "Scale", Custom = null };
+            var patcher = PatchRequest.Create(scaleKind, "v1", path.Name, context.Request.ContentType, await ReadBodyAsync(context), options, force: false, objects.FieldManager);
+            if (patcher.IsApply)
+            {
+                throw ApiException.UnsupportedMediaType("application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json");
+            }
+
             change = patcher.Apply;
         }
 

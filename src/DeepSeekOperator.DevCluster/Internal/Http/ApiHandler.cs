@@ -41,6 +41,13 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         {
             await WriteStatusAsync(context, error);
         }
+        catch (Patching.PatchException error)
+        {
+            if (!context.Response.HasStarted)
+            {
+                await WriteJsonAsync(context, error.Code, error.ToStatus());
+            }
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
         }
@@ -144,11 +151,10 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
 
     private async Task PatchAsync(HttpContext context, ResourceType type, RequestPath path)
     {
-        var contentType = MediaType(context.Request.ContentType);
         var bytes = await ReadBodyAsync(context);
         var options = WriteOptionsOf(context);
         var force = IsTrue(context.Request.Query["force"]);
-        var patcher = PatchRequest.Create(type, contentType, bytes, options, force, objects.Time);
+        var patcher = PatchRequest.Create(type, path.Version, path.Name, context.Request.ContentType, bytes, options, force, objects.FieldManager);
         var result = objects.Patch(
             type, path.Version, path.Namespace, path.Name, patcher.Apply, options,
             path.Subresource.Length == 0 ? null : path.Subresource, createIfMissing: patcher.IsApply);
@@ -278,16 +284,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
             throw ApiException.BadRequest("fieldManager: Too long: may not be more than 128 bytes");
         }
 
-        manager ??= ManagerFromUserAgent(context.Request.Headers.UserAgent.ToString());
-        return new WriteOptions(dryRun == "All", manager, validation);
-    }
-
-    /// <summary>The field manager apimachinery derives from a User-Agent: the part before the first '/'.</summary>
-    private static string ManagerFromUserAgent(string userAgent)
-    {
-        var slash = userAgent.IndexOf('/', StringComparison.Ordinal);
-        var prefix = slash >= 0 ? userAgent[..slash] : userAgent;
-        return prefix.Length > 128 ? prefix[..128] : prefix;
+        return new WriteOptions(dryRun == "All", Patching.FieldManager.ManagerOrUserAgent(manager, context.Request.Headers.UserAgent.ToString()), validation);
     }
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context, ResourceType type)
@@ -302,7 +299,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         JsonNode? node = contentType switch
         {
             "" or JsonType => ParseJson(bytes),
-            "application/yaml" => Yaml.ToJson(Encoding.UTF8.GetString(bytes)),
+            "application/yaml" => Patching.ApplyPatchBody.Parse(Encoding.UTF8.GetString(bytes)),
             "application/vnd.kubernetes.protobuf" => throw ApiException.UnsupportedMediaType("application/json, application/yaml"),
             _ => throw ApiException.UnsupportedMediaType("application/json, application/yaml"),
         };
@@ -367,7 +364,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         }
     }
 
-    private static async Task WriteObjectAsync(HttpContext context, int code, ResourceType type, JsonObject obj)
+    private async Task WriteObjectAsync(HttpContext context, int code, ResourceType type, JsonObject obj)
     {
         if (Tables.WantsTable(context.Request.Headers.Accept))
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Query;
 using DeepSeekOperator.DevCluster.Internal.Resources;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -8,6 +9,8 @@ namespace DeepSeekOperator.DevCluster.Internal.Http;
 /// <summary>Content negotiation for <c>as=Table</c> and <c>as=PartialObjectMetadata</c> responses.</summary>
 internal static class Tables
 {
+    public const string TableContentType = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
     public static bool WantsTable(StringValues accept) => accept.Any(a => a is not null && a.Contains("as=Table", StringComparison.Ordinal));
 
     public static bool WantsMetadata(StringValues accept) =>
@@ -20,45 +23,36 @@ internal static class Tables
         ["apiVersion"] = "meta.k8s.io/v1",
         ["metadata"] = obj["metadata"]?.DeepClone(),
     };
+
+    /// <summary>The printer of a resource at a version: the built-in columns, or a CRD's printer columns.</summary>
+    public static TablePrinter PrinterFor(ResourceType type, string version) =>
+        type.Custom is null ? TablePrinter.For(type.Group, type.Plural) : TablePrinter.ForCustomResource(type.Custom.Version(version)?.PrinterColumns);
+
+    public static TableIncludeObject IncludeObject(IQueryCollection query)
+    {
+        if (!TableRequest.TryParseIncludeObject(query["includeObject"].FirstOrDefault(), out var mode, out var error))
+        {
+            throw ApiException.BadRequest(error!);
+        }
+
+        return mode;
+    }
 }
 
 /// <summary>Table responses.</summary>
 internal sealed partial class ApiHandler
 {
-    private static async Task WriteTableAsync(HttpContext context, int code, ResourceType type, IReadOnlyList<JsonObject> items, long? listRevision, string? next)
+    private async Task WriteTableAsync(HttpContext context, int code, ResourceType type, IReadOnlyList<JsonObject> items, long? listRevision, string? next)
     {
-        _ = type;
-        var rows = new JsonArray();
-        foreach (var item in items)
+        var request = new TableRequest
         {
-            rows.Add(new JsonObject
-            {
-                ["cells"] = new JsonArray(Meta.Name(item), Meta.String(item, "creationTimestamp")),
-                ["object"] = Tables.PartialMetadata(item),
-            });
-        }
-
-        var metadata = new JsonObject();
-        if (listRevision is { } revision)
-        {
-            metadata["resourceVersion"] = ObjectService.Rv(revision);
-        }
-
-        if (next is not null)
-        {
-            metadata["continue"] = next;
-        }
-
-        var table = new JsonObject
-        {
-            ["kind"] = "Table",
-            ["apiVersion"] = "meta.k8s.io/v1",
-            ["metadata"] = metadata,
-            ["columnDefinitions"] = new JsonArray(
-                new JsonObject { ["name"] = "Name", ["type"] = "string", ["format"] = "name", ["description"] = "Name", ["priority"] = 0 },
-                new JsonObject { ["name"] = "Created At", ["type"] = "date", ["format"] = "", ["description"] = "Created At", ["priority"] = 0 }),
-            ["rows"] = rows,
+            Now = objects.Time.GetUtcNow(),
+            IncludeObject = Tables.IncludeObject(context.Request.Query),
+            ResourceVersion = listRevision is { } revision ? ObjectService.Rv(revision) : null,
+            Continue = next,
         };
-        await WriteJsonAsync(context, code, table, "application/json;as=Table;v=v1;g=meta.k8s.io");
+        var version = items.Count > 0 && items[0]["apiVersion"]?.ToString() is { } apiVersion ? apiVersion[(apiVersion.IndexOf('/', StringComparison.Ordinal) + 1)..] : type.PreferredVersion;
+        var table = Tables.PrinterFor(type, version).ToTable(items, request);
+        await WriteJsonAsync(context, code, table, Tables.TableContentType);
     }
 }
