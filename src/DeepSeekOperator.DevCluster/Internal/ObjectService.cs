@@ -1,8 +1,8 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Admission;
-using System.Runtime.CompilerServices;
 using DeepSeekOperator.DevCluster.Internal.Http;
 using DeepSeekOperator.DevCluster.Internal.Patching;
 using DeepSeekOperator.DevCluster.Internal.Resources;

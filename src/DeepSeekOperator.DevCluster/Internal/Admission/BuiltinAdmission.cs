@@ -39,24 +39,24 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
                 obj["status"] = new JsonObject { ["phase"] = "Pending" };
                 break;
             case ("apps", "deployments"):
-            {
-                var spec = Object(obj, "spec");
-                spec["replicas"] ??= 1;
-                spec["revisionHistoryLimit"] ??= 10;
-                spec["progressDeadlineSeconds"] ??= 600;
-                var strategy = Object(spec, "strategy");
-                strategy["type"] ??= "RollingUpdate";
-                if (strategy["type"]?.ToString() == "RollingUpdate")
                 {
-                    var rolling = Object(strategy, "rollingUpdate");
-                    rolling["maxSurge"] ??= "25%";
-                    rolling["maxUnavailable"] ??= "25%";
-                }
+                    var spec = Object(obj, "spec");
+                    spec["replicas"] ??= 1;
+                    spec["revisionHistoryLimit"] ??= 10;
+                    spec["progressDeadlineSeconds"] ??= 600;
+                    var strategy = Object(spec, "strategy");
+                    strategy["type"] ??= "RollingUpdate";
+                    if (strategy["type"]?.ToString() == "RollingUpdate")
+                    {
+                        var rolling = Object(strategy, "rollingUpdate");
+                        rolling["maxSurge"] ??= "25%";
+                        rolling["maxUnavailable"] ??= "25%";
+                    }
 
-                DefaultTemplate(spec);
-                obj.Remove("status");
-                break;
-            }
+                    DefaultTemplate(spec);
+                    obj.Remove("status");
+                    break;
+                }
 
             case ("apps", "replicasets"):
                 Object(obj, "spec")["replicas"] ??= 1;
@@ -64,25 +64,25 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
                 obj.Remove("status");
                 break;
             case ("apps", "statefulsets"):
-            {
-                var spec = Object(obj, "spec");
-                spec["replicas"] ??= 1;
-                spec["podManagementPolicy"] ??= "OrderedReady";
-                spec["revisionHistoryLimit"] ??= 10;
-                var strategy = Object(spec, "updateStrategy");
-                strategy["type"] ??= "RollingUpdate";
-                if (strategy["type"]?.ToString() == "RollingUpdate")
                 {
-                    Object(strategy, "rollingUpdate")["partition"] ??= 0;
-                }
+                    var spec = Object(obj, "spec");
+                    spec["replicas"] ??= 1;
+                    spec["podManagementPolicy"] ??= "OrderedReady";
+                    spec["revisionHistoryLimit"] ??= 10;
+                    var strategy = Object(spec, "updateStrategy");
+                    strategy["type"] ??= "RollingUpdate";
+                    if (strategy["type"]?.ToString() == "RollingUpdate")
+                    {
+                        Object(strategy, "rollingUpdate")["partition"] ??= 0;
+                    }
 
-                var retention = Object(spec, "persistentVolumeClaimRetentionPolicy");
-                retention["whenDeleted"] ??= "Retain";
-                retention["whenScaled"] ??= "Retain";
-                DefaultTemplate(spec);
-                obj.Remove("status");
-                break;
-            }
+                    var retention = Object(spec, "persistentVolumeClaimRetentionPolicy");
+                    retention["whenDeleted"] ??= "Retain";
+                    retention["whenScaled"] ??= "Retain";
+                    DefaultTemplate(spec);
+                    obj.Remove("status");
+                    break;
+                }
 
             default:
                 if (type.HasStatus)

@@ -63,14 +63,14 @@ internal static class BuiltinResources
 
     private static ResourceType Of(
         string group, string kind, string plural, bool namespaced = true, string version = "v1", string[]? shortNames = null, string[]? categories = null) => new()
-    {
-        Group = group,
-        Versions = [version],
-        Kind = kind,
-        Plural = plural,
-        Singular = kind.ToLowerInvariant(),
-        Namespaced = namespaced,
-        ShortNames = shortNames ?? [],
-        Categories = categories ?? [],
-    };
+        {
+            Group = group,
+            Versions = [version],
+            Kind = kind,
+            Plural = plural,
+            Singular = kind.ToLowerInvariant(),
+            Namespaced = namespaced,
+            ShortNames = shortNames ?? [],
+            Categories = categories ?? [],
+        };
 }
