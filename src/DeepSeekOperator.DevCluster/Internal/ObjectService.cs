@@ -321,12 +321,22 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
     /// <summary>The object at a served version (custom resources are stored at their storage version).</summary>
     public static JsonObject ToVersion(ResourceType type, JsonObject obj, string version)
     {
+        if (EventConversion.IsEventsV1(type))
+        {
+            return EventConversion.ToEventsV1(obj);
+        }
+
         obj["apiVersion"] = type.ApiVersion(version);
         return obj;
     }
 
     private static JsonObject ToStorage(ResourceType type, JsonObject obj)
     {
+        if (EventConversion.IsEventsV1(type))
+        {
+            return EventConversion.ToCore(obj);
+        }
+
         var storage = type.Custom?.Versions.FirstOrDefault(v => v.Storage)?.Name ?? type.PreferredVersion;
         obj["apiVersion"] = type.ApiVersion(storage);
         obj["kind"] = type.Kind;
@@ -545,7 +555,8 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             metadata["generation"] = (Json.Int64(oldMetadata["generation"]) ?? 0) + 1;
         }
 
-        ToStorage(type, updated);
+        updated = ToStorage(type, updated);
+        metadata = Meta.Of(updated);
         metadata["resourceVersion"] = Meta.ResourceVersion(current.Value);
         if (JsonNode.DeepEquals(WithoutManagedTimes(updated), WithoutManagedTimes(current.Value)))
         {

@@ -364,7 +364,7 @@ internal sealed partial class ClusterControllers
 
     private void DeleteNamespaceContents(string ns)
     {
-        foreach (var type in Registry.All.Where(t => t.Namespaced))
+        foreach (var type in Registry.All.Where(t => t.Namespaced).DistinctBy(t => t.StorageKey))
         {
             foreach (var item in Store.List(type.StorageKey, ns).Items.Where(i => !Meta.IsDeleting(i.Value)))
             {

@@ -21,7 +21,7 @@ internal sealed partial class ApiHandler
     {
         var query = context.Request.Query;
         var ns = type.Namespaced && path.Namespace.Length > 0 ? path.Namespace : null;
-        var filter = ListFilter.Parse(query, type);
+        var filter = ListFilter.Parse(query, type, path.Version);
         var limit = ParseLimit(query["limit"].FirstOrDefault());
         var continueToken = query["continue"].FirstOrDefault();
         var resourceVersion = query["resourceVersion"].FirstOrDefault();
@@ -148,7 +148,7 @@ internal sealed partial class ApiHandler
     {
         var query = context.Request.Query;
         var ns = type.Namespaced && path.Namespace.Length > 0 ? path.Namespace : null;
-        var filter = ListFilter.Parse(query, type);
+        var filter = ListFilter.Parse(query, type, path.Version);
         if (path.Name.Length > 0)
         {
             filter = filter.WithName(path.Name);
@@ -350,7 +350,7 @@ internal sealed partial class ApiHandler
     }
 
     private static bool NeedsConversion(ResourceType type, string version) =>
-        type.Custom is not null && type.Custom.Versions.FirstOrDefault(v => v.Storage)?.Name != version;
+        type.StorageOverride is not null || (type.Custom is not null && type.Custom.Versions.FirstOrDefault(v => v.Storage)?.Name != version);
 
     private static long ParseLimit(string? text)
     {

@@ -203,7 +203,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         }
 
         var options = await DeleteOptionsOfAsync(context);
-        var filter = ListFilter.Parse(context.Request.Query, type);
+        var filter = ListFilter.Parse(context.Request.Query, type, path.Version);
         var (items, _) = Store.List(type.StorageKey, type.Namespaced && path.Namespace.Length > 0 ? path.Namespace : null);
         var deleted = new JsonArray();
         foreach (var item in items.Where(filter.Matches))

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Query;
 using DeepSeekOperator.DevCluster.Internal.Resources;
 using DeepSeekOperator.DevCluster.Internal.Storage;
@@ -15,9 +16,11 @@ internal sealed class ListFilter
     private readonly FieldSelector fields;
     private readonly FieldSelectorSupport support;
     private readonly string? name;
+    private readonly Func<StoredObject, JsonObject> view;
 
-    private ListFilter(LabelSelector labels, FieldSelector fields, FieldSelectorSupport support, string? name)
+    private ListFilter(LabelSelector labels, FieldSelector fields, FieldSelectorSupport support, string? name, Func<StoredObject, JsonObject> view)
     {
+        this.view = view;
         this.labels = labels;
         this.fields = fields;
         this.support = support;
@@ -27,7 +30,8 @@ internal sealed class ListFilter
     /// <summary>True when every object matches (no selector).</summary>
     public bool IsEverything => labels.IsEmpty && fields.IsEmpty && name is null;
 
-    public static ListFilter Parse(IQueryCollection query, ResourceType type)
+    /// <summary>Parses the selectors of a request served at <paramref name="version"/> (field selectors see that version's fields).</summary>
+    public static ListFilter Parse(IQueryCollection query, ResourceType type, string version)
     {
         var labelText = query["labelSelector"].FirstOrDefault() ?? "";
         if (!LabelSelector.TryParse(labelText, out var labels, out var labelError))
@@ -49,14 +53,15 @@ internal sealed class ListFilter
             throw ApiException.BadRequest(convertError);
         }
 
-        return new ListFilter(labels, fields, support, null);
+        Func<StoredObject, JsonObject> view = type.StorageOverride is null ? item => item.Value : item => ObjectService.ToVersion(type, item.Clone(), version);
+        return new ListFilter(labels, fields, support, null, view);
     }
 
     /// <summary>This filter, further limited to one name (a watch of a single object).</summary>
-    public ListFilter WithName(string only) => new(labels, fields, support, only);
+    public ListFilter WithName(string only) => new(labels, fields, support, only, view);
 
     public bool Matches(StoredObject item) =>
         (name is null || item.Name == name)
-        && (labels.IsEmpty || labels.Matches(item.Value["metadata"]?["labels"] as System.Text.Json.Nodes.JsonObject))
-        && (fields.IsEmpty || support.Matches(fields, item.Value));
+        && (labels.IsEmpty || labels.Matches(item.Value["metadata"]?["labels"] as JsonObject))
+        && (fields.IsEmpty || support.Matches(fields, view(item)));
 }

@@ -36,7 +36,7 @@ internal static class BuiltinResources
         Apps("Deployment", "deployments", ["deploy"]),
         Apps("StatefulSet", "statefulsets", ["sts"]),
         Apps("ReplicaSet", "replicasets", ["rs"]),
-        Of("events.k8s.io", "Event", "events", shortNames: ["ev"]) with { CreateOnUpdate = true },
+        Of("events.k8s.io", "Event", "events", shortNames: ["ev"]) with { CreateOnUpdate = true, StorageOverride = "events" },
         Of("policy", "PodDisruptionBudget", "poddisruptionbudgets", shortNames: ["pdb"]) with { HasStatus = true, HasGeneration = true },
         Of("networking.k8s.io", "NetworkPolicy", "networkpolicies", shortNames: ["netpol"]) with { HasGeneration = true },
         Of("discovery.k8s.io", "EndpointSlice", "endpointslices"),

@@ -82,7 +82,7 @@ internal sealed class ResourceRegistry
                 }
 
                 ByKind.TryAdd((type.Group, type.Kind), type);
-                ByStorage[type.StorageKey] = type;
+                ByStorage.TryAdd(type.StorageKey, type);
             }
 
             Groups = [.. ByGroupVersion.Keys.Where(k => k.Group.Length > 0).GroupBy(k => k.Group)

@@ -81,7 +81,10 @@ internal sealed record ResourceType
     public string QualifiedKind => Group.Length == 0 ? Kind : $"{Kind}.{Group}";
 
     /// <summary>The key objects of this resource are stored under.</summary>
-    public string StorageKey => Group.Length == 0 ? Plural : $"{Group}/{Plural}";
+    public string StorageKey => StorageOverride ?? (Group.Length == 0 ? Plural : $"{Group}/{Plural}");
+
+    /// <summary>The storage key of another resource whose objects this one serves converted (events.k8s.io Events).</summary>
+    public string? StorageOverride { get; init; }
 
     public static readonly IReadOnlyList<string> AllVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 }
