@@ -70,6 +70,11 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
     public JsonObject Create(ResourceType type, string version, string ns, JsonObject body, WriteOptions options)
     {
         CheckTypeMeta(type, version, body);
+        if (type.Custom is null)
+        {
+            BuiltinSchemas.ReportUnknown(type, version, BuiltinSchemas.Decode(type, version, body), options);
+        }
+
         var metadata = Meta.Of(body);
         NormalizeNamespace(type, ns, body);
         if (Meta.Name(body).Length == 0 && Meta.String(body, "generateName") is { Length: > 0 } prefix)
@@ -434,6 +439,11 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
     private JsonObject Replace(ObjectStore.StoreWriter writer, ResourceType type, string version, StoredObject current, JsonObject body, WriteOptions options, string? subresource)
     {
         var name = current.Name;
+        if (type.Custom is null)
+        {
+            BuiltinSchemas.ReportUnknown(type, version, BuiltinSchemas.Decode(type, version, body), options);
+        }
+
         var rv = Meta.ResourceVersion(body);
         if (string.IsNullOrEmpty(rv))
         {

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Cel;
 using DeepSeekOperator.DevCluster.Internal.Controllers;
-using DeepSeekOperator.DevCluster.Internal.Http;
 using DeepSeekOperator.DevCluster.Internal.Query;
 using DeepSeekOperator.DevCluster.Internal.Resources;
 using DeepSeekOperator.DevCluster.Internal.Schema;
@@ -25,22 +24,7 @@ internal sealed class CustomResourceAdmission : ICustomAdmission, IValidationRul
             return [];
         }
 
-        var pruned = SchemaPruning.Prune(obj, schema);
-        if (pruned.Count > 0)
-        {
-            var unknown = pruned.Select(p => $"unknown field \"{p}\"").ToList();
-            switch (options.FieldValidation)
-            {
-                case "Strict":
-                    throw ApiException.BadRequest("strict decoding error: " + string.Join(", ", unknown));
-                case "Warn":
-                    options.Warnings.AddRange(unknown);
-                    break;
-                default:
-                    break;
-            }
-        }
-
+        BuiltinSchemas.ReportUnknown(type, version, SchemaPruning.Prune(obj, schema), options);
         SchemaDefaulting.ApplyDefaults(obj, schema);
         return SchemaValidation.Validate(obj, old, schema, rules);
     }
