@@ -79,6 +79,37 @@ public sealed class KubectlApplyTests
     }
 
     [Fact]
+    public async Task Replace_DeploymentWithoutTheDefaultedFields_DefaultsThemAgain()
+    {
+        await using var cluster = await KubectlCluster.StartAsync();
+        await cluster.ApplyAsync(Manifests.TwoContainerDeployment.Replace("replicas: 1", "replicas: 3", StringComparison.Ordinal));
+        const string Bare = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                spec:
+                  containers: [{name: app, image: nginx:1.27}]
+            """;
+
+        var result = await cluster.Kubectl.RunWithInputAsync(Bare, "replace", "-f", "-");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("deployment.apps/web replaced", result.Output.Trim());
+        var deployment = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "default");
+        Assert.Equal(1, deployment.Spec.Replicas);
+        Assert.Equal("RollingUpdate", deployment.Spec.Strategy?.Type);
+        Assert.Equal("25%", deployment.Spec.Strategy?.RollingUpdate?.MaxUnavailable?.Value);
+        Assert.Equal(10, deployment.Spec.RevisionHistoryLimit);
+        Assert.Equal(600, deployment.Spec.ProgressDeadlineSeconds);
+    }
+
+    [Fact]
     public async Task ApiResources_AfterTheCrd_ListsItsResourceWithTheShortName()
     {
         await using var cluster = await KubectlCluster.StartAsync();
