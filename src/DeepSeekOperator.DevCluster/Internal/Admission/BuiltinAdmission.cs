@@ -38,52 +38,10 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
                 Object(obj, "spec")["volumeMode"] ??= "Filesystem";
                 obj["status"] = new JsonObject { ["phase"] = "Pending" };
                 break;
-            case ("apps", "deployments"):
-                {
-                    var spec = Object(obj, "spec");
-                    spec["replicas"] ??= 1;
-                    spec["revisionHistoryLimit"] ??= 10;
-                    spec["progressDeadlineSeconds"] ??= 600;
-                    var strategy = Object(spec, "strategy");
-                    strategy["type"] ??= "RollingUpdate";
-                    if (strategy["type"]?.ToString() == "RollingUpdate")
-                    {
-                        var rolling = Object(strategy, "rollingUpdate");
-                        rolling["maxSurge"] ??= "25%";
-                        rolling["maxUnavailable"] ??= "25%";
-                    }
-
-                    DefaultTemplate(spec);
-                    obj.Remove("status");
-                    break;
-                }
-
-            case ("apps", "replicasets"):
-                Object(obj, "spec")["replicas"] ??= 1;
-                DefaultTemplate(Object(obj, "spec"));
+            case ("apps", "deployments" or "replicasets" or "statefulsets"):
+                DefaultWorkloadSpec(type.Plural, Object(obj, "spec"));
                 obj.Remove("status");
                 break;
-            case ("apps", "statefulsets"):
-                {
-                    var spec = Object(obj, "spec");
-                    spec["replicas"] ??= 1;
-                    spec["podManagementPolicy"] ??= "OrderedReady";
-                    spec["revisionHistoryLimit"] ??= 10;
-                    var strategy = Object(spec, "updateStrategy");
-                    strategy["type"] ??= "RollingUpdate";
-                    if (strategy["type"]?.ToString() == "RollingUpdate")
-                    {
-                        Object(strategy, "rollingUpdate")["partition"] ??= 0;
-                    }
-
-                    var retention = Object(spec, "persistentVolumeClaimRetentionPolicy");
-                    retention["whenDeleted"] ??= "Retain";
-                    retention["whenScaled"] ??= "Retain";
-                    DefaultTemplate(spec);
-                    obj.Remove("status");
-                    break;
-                }
-
             default:
                 if (type.HasStatus)
                 {
@@ -105,7 +63,7 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
         switch (type.Group, type.Plural)
         {
             case ("apps", "deployments" or "replicasets" or "statefulsets"):
-                DefaultTemplate(Object(obj, "spec"));
+                DefaultWorkloadSpec(type.Plural, Object(obj, "spec"));
                 break;
             case ("", "pods"):
                 DefaultPodSpec(Object(obj, "spec"));
@@ -172,6 +130,52 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
         child = [];
         parent[field] = child;
         return child;
+    }
+
+    /// <summary>The defaults of a workload's spec, which kube-apiserver applies to every body it decodes, create or update.</summary>
+    private static void DefaultWorkloadSpec(string plural, JsonObject spec)
+    {
+        spec["replicas"] ??= 1;
+        switch (plural)
+        {
+            case "deployments":
+                {
+                    spec["revisionHistoryLimit"] ??= 10;
+                    spec["progressDeadlineSeconds"] ??= 600;
+                    var strategy = Object(spec, "strategy");
+                    strategy["type"] ??= "RollingUpdate";
+                    if (strategy["type"]?.ToString() == "RollingUpdate")
+                    {
+                        var rolling = Object(strategy, "rollingUpdate");
+                        rolling["maxSurge"] ??= "25%";
+                        rolling["maxUnavailable"] ??= "25%";
+                    }
+
+                    break;
+                }
+
+            case "statefulsets":
+                {
+                    spec["podManagementPolicy"] ??= "OrderedReady";
+                    spec["revisionHistoryLimit"] ??= 10;
+                    var strategy = Object(spec, "updateStrategy");
+                    strategy["type"] ??= "RollingUpdate";
+                    if (strategy["type"]?.ToString() == "RollingUpdate")
+                    {
+                        Object(strategy, "rollingUpdate")["partition"] ??= 0;
+                    }
+
+                    var retention = Object(spec, "persistentVolumeClaimRetentionPolicy");
+                    retention["whenDeleted"] ??= "Retain";
+                    retention["whenScaled"] ??= "Retain";
+                    break;
+                }
+
+            default:
+                break;
+        }
+
+        DefaultTemplate(spec);
     }
 
     private static void DefaultTemplate(JsonObject spec)
