@@ -134,7 +134,6 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
     private async Task CreateAsync(HttpContext context, ResourceType type, RequestPath path)
     {
         var body = await ReadObjectAsync(context, type);
-        Admission.BuiltinDecoding.Check(type, path.Version, body);
         var options = WriteOptionsOf(context);
         var created = objects.Create(type, path.Version, path.Namespace, body, options);
         AddWarnings(context, options);
@@ -144,7 +143,6 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
     private async Task UpdateAsync(HttpContext context, ResourceType type, RequestPath path)
     {
         var body = await ReadObjectAsync(context, type);
-        Admission.BuiltinDecoding.Check(type, path.Version, body);
         var options = WriteOptionsOf(context);
         var (result, created) = objects.Update(type, path.Version, path.Namespace, path.Name, body, options, path.Subresource.Length == 0 ? null : path.Subresource);
         AddWarnings(context, options);
