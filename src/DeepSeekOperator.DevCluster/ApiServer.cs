@@ -123,6 +123,7 @@ public sealed class ApiServer : IAsyncDisposable
             }
         }
 
+        controllers.EnsureKubernetesService(server.HttpsUri.Port);
         return server;
     }
 

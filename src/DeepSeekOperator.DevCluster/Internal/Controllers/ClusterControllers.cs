@@ -59,6 +59,72 @@ internal sealed partial class ClusterControllers
         }
     }
 
+    /// <summary>
+    /// Publishes the API server itself as the <c>kubernetes</c> Service of the <c>default</c> namespace (cluster IP
+    /// 10.96.0.1, port 443), with Endpoints and an EndpointSlice pointing at the HTTPS listener, as every cluster has.
+    /// </summary>
+    public void EnsureKubernetesService(int httpsPort)
+    {
+        var services = Registry.Find("", "v1", "services")!;
+        if (Store.Get(services.StorageKey, "default", "kubernetes") is null)
+        {
+            TryCreate(services, "default", new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = "kubernetes",
+                    ["labels"] = new JsonObject { ["component"] = "apiserver", ["provider"] = "kubernetes" },
+                },
+                ["spec"] = new JsonObject
+                {
+                    ["clusterIP"] = "10.96.0.1",
+                    ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = httpsPort }),
+                },
+            });
+        }
+
+        var endpoints = Registry.Find("", "v1", "endpoints")!;
+        var subsets = new JsonArray(new JsonObject
+        {
+            ["addresses"] = new JsonArray(new JsonObject { ["ip"] = "127.0.0.1" }),
+            ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = httpsPort, ["protocol"] = "TCP" }),
+        });
+        Apply(endpoints, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["labels"] = new JsonObject { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
+            ["subsets"] = subsets,
+        });
+        var slices = Registry.Find("discovery.k8s.io", "v1", "endpointslices")!;
+        Apply(slices, new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = "kubernetes",
+                ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes", ["endpointslice.kubernetes.io/managed-by"] = "endpointslice-controller.k8s.io" },
+            },
+            ["addressType"] = "IPv4",
+            ["endpoints"] = new JsonArray(new JsonObject
+            {
+                ["addresses"] = new JsonArray("127.0.0.1"),
+                ["conditions"] = new JsonObject { ["ready"] = true },
+            }),
+            ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = httpsPort, ["protocol"] = "TCP" }),
+        });
+
+        void Apply(ResourceType type, JsonObject desired)
+        {
+            var options = new WriteOptions(FieldManager: "kube-apiserver");
+            if (Store.Get(type.StorageKey, "default", "kubernetes") is null)
+            {
+                objects.Create(type, "v1", "default", desired, options);
+            }
+            else
+            {
+                objects.Update(type, "v1", "default", "kubernetes", desired, options, null);
+            }
+        }
+    }
+
     /// <summary>Runs the loops until <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
