@@ -88,6 +88,22 @@ public sealed class ProtobufRequestTests : IAsyncLifetime
         Assert.Contains("application/json, application/yaml", (string?)status["message"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Create_ProtobufServiceWithAZeroTargetPort_DefaultsTheTargetPortToThePort()
+    {
+        var body = ProtoWriter.Envelope("v1", "Service", service => service
+            .Message(1, meta => meta.String(1, "api"))
+            .Message(2, spec => spec
+                .Message(1, port => port.String(1, "").String(2, "TCP").Varint(3, 8443).Int(4, 0).Varint(5, 0))
+                .Entry(2, "app", "api")));
+
+        using var response = await PostAsync("/api/v1/namespaces/default/services", body);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var read = await Running.Client.CoreV1.ReadNamespacedServiceAsync("api", "default");
+        Assert.Equal("8443", read.Spec.Ports[0].TargetPort.Value);
+    }
+
     private static byte[] ConfigMap(string name, string key, string value) =>
         ProtoWriter.Envelope("v1", "ConfigMap", configMap => configMap
             .Message(1, meta => meta.String(1, name).String(3, "default"))
