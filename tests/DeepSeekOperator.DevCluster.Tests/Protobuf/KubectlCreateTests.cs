@@ -22,6 +22,8 @@ public sealed class KubectlCreateTests : IAsyncLifetime
         { "-n demo create serviceaccount sa", "-n demo serviceaccount sa" },
         { "-n demo create role r --verb=get --resource=pods", "-n demo role r" },
         { "-n demo create rolebinding rb --role=r --serviceaccount=demo:sa", "-n demo rolebinding rb" },
+        { "create clusterrole reader --verb=get,list --resource=pods,services", "clusterrole reader" },
+        { "create clusterrolebinding readers --clusterrole=reader --user=alice --group=devs", "clusterrolebinding readers" },
         { "-n demo create pdb p --selector=app=web --min-available=1", "-n demo poddisruptionbudget p" },
         { "-n demo run p1 --image=busybox --restart=Never -- sleep 1", "-n demo pod p1" },
     };

@@ -224,7 +224,7 @@ internal static class ProtobufObjectDecoder
     /// <summary><c>metav1.Time</c>: Go marshals the zero time as no bytes, and JSON writes it as null, so it is omitted.</summary>
     private static JsonNode? ReadTime(ReadOnlySpan<byte> bytes, ProtoField field, string message)
     {
-        const string Timestamp = "v1.Timestamp";
+        const string Timestamp = "v1.Time";
         if (bytes.IsEmpty)
         {
             return null;
