@@ -285,10 +285,19 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
             foreach (var port in ports.OfType<JsonObject>())
             {
                 port["protocol"] ??= "TCP";
-                port["targetPort"] ??= port["port"]?.DeepClone();
+                if (IsUnsetTargetPort(port["targetPort"]))
+                {
+                    port["targetPort"] = port["port"]?.DeepClone();
+                }
             }
         }
     }
+
+    /// <summary>
+    /// Whether a service port's <c>targetPort</c> counts as unset: absent, or the zero value (<c>0</c> or <c>""</c>) that a Go
+    /// client marshals for an IntOrString it never set, which kube-apiserver's defaulting replaces with the port.
+    /// </summary>
+    private static bool IsUnsetTargetPort(JsonNode? targetPort) => targetPort is null || targetPort.ToJsonString() is "0" or "\"\"";
 
     private static void FoldStringData(JsonObject secret)
     {

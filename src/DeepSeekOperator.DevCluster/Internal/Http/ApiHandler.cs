@@ -300,10 +300,26 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         {
             "" or JsonType => ParseJson(bytes),
             "application/yaml" => Patching.ApplyPatchBody.Parse(Encoding.UTF8.GetString(bytes)),
-            "application/vnd.kubernetes.protobuf" => throw ApiException.UnsupportedMediaType("application/json, application/yaml"),
+            Protobuf.ProtobufObjectDecoder.MediaType => DecodeProtobuf(bytes, type),
             _ => throw ApiException.UnsupportedMediaType("application/json, application/yaml"),
         };
         return node as JsonObject ?? throw ApiException.BadRequest($"the object provided is unrecognized (must be of type {type.Kind}): the body must be a JSON object");
+    }
+
+    /// <summary>
+    /// Reads a protobuf body (what <c>kubectl create</c> sends) as the JSON the object marshals to: 400 when it is malformed or
+    /// carries a field the dev cluster does not read, 415 when it holds a kind the dev cluster has no protobuf schema for.
+    /// </summary>
+    private static JsonObject DecodeProtobuf(byte[] bytes, ResourceType type)
+    {
+        try
+        {
+            return Protobuf.ProtobufObjectDecoder.Decode(bytes) ?? throw ApiException.UnsupportedMediaType("application/json, application/yaml");
+        }
+        catch (Protobuf.ProtobufDecodeException error)
+        {
+            throw ApiException.BadRequest($"the object provided is unrecognized (must be of type {type.Kind}): {error.Message}");
+        }
     }
 
     /// <summary>Parses JSON the way kube-apiserver reports a malformed body: 400 with the decoder's message.</summary>
