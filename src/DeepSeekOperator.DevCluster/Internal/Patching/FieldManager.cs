@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Http;
 
 namespace DeepSeekOperator.DevCluster.Internal.Patching;
 
