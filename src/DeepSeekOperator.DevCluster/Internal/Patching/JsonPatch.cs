@@ -90,7 +90,7 @@ internal static class JsonPatch
     /// <summary>Runs one operation; returns the library's error text, or null when it applied.</summary>
     private static string? Run(JsonNode root, JsonObject? operation)
     {
-        var kind = JsonValues.AsString(operation?["op"]) ?? "unknown";
+        var kind = Json.String(operation?["op"]) ?? "unknown";
         return kind switch
         {
             "add" => Add(root, operation!),
@@ -251,7 +251,7 @@ internal static class JsonPatch
         return error is null ? null : $"error while adding value during copy: {error}";
     }
 
-    private static string? ReadPointer(JsonObject operation, string member) => JsonValues.AsString(operation[member]);
+    private static string? ReadPointer(JsonObject operation, string member) => Json.String(operation[member]);
 
     private static string PathError(JsonObject operation, string member) =>
         operation[member] is { } present

@@ -60,7 +60,7 @@ internal static class StrategicMergePatch
     {
         if (patch.TryGetPropertyValue(DirectiveMarker, out var directive))
         {
-            switch (JsonValues.AsString(directive))
+            switch (Json.String(directive))
             {
                 case "replace":
                     patch.Remove(DirectiveMarker);
@@ -157,7 +157,7 @@ internal static class StrategicMergePatch
         switch (node)
         {
             case JsonObject o:
-                if (JsonValues.AsString(o[DirectiveMarker]) == "delete")
+                if (Json.String(o[DirectiveMarker]) == "delete")
                 {
                     return null;
                 }
@@ -203,7 +203,7 @@ internal static class StrategicMergePatch
             throw PatchException.BadRequest(BadRetainKeys);
         }
 
-        var keep = list.Select(JsonValues.AsString).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var keep = list.Select(Json.String).OfType<string>().ToHashSet(StringComparer.Ordinal);
         foreach (var (key, value) in patch)
         {
             if (JsonValues.IsNull(value) ||
@@ -391,7 +391,7 @@ internal static class StrategicMergePatch
                 continue;
             }
 
-            switch (JsonValues.AsString(directive))
+            switch (Json.String(directive))
             {
                 case "delete":
                     if (!map.TryGetPropertyValue(mergeKey, out var keyValue))
@@ -573,7 +573,7 @@ internal static class StrategicMergePatch
         return -1;
     }
 
-    private static bool IsDeleteDirective(JsonNode? item) => item is JsonObject o && JsonValues.AsString(o[DirectiveMarker]) == "delete";
+    private static bool IsDeleteDirective(JsonNode? item) => item is JsonObject o && Json.String(o[DirectiveMarker]) == "delete";
 
     private static string ExtractKey(string key, string error)
     {

@@ -108,8 +108,8 @@ internal static class GoText
         return kind switch
         {
             JsonKind.String => quoteStrings ? FieldError.Quote(value.GetValue<string>()) : value.GetValue<string>(),
-            JsonKind.Boolean => JsonValues.IsTrue(value) ? "true" : "false",
-            JsonKind.Integer or JsonKind.Number => JsonValues.FormatNumber(JsonValues.ReadNumber(value)),
+            JsonKind.Boolean => Json.Bool(value) == true ? "true" : "false",
+            JsonKind.Integer or JsonKind.Number => FormatNumber(JsonValues.ReadNumber(value)),
             _ => value.ToJsonString(),
         };
     }
@@ -181,9 +181,12 @@ internal static class GoText
             default:
                 var scalar = value.AsValue();
                 text.Append(JsonValues.KindOf(scalar) is JsonKind.Integer or JsonKind.Number
-                    ? JsonValues.FormatNumber(JsonValues.ReadNumber(scalar))
+                    ? FormatNumber(JsonValues.ReadNumber(scalar))
                     : scalar.ToJsonString());
                 break;
         }
     }
+
+    private static string FormatNumber(GoNumber number) =>
+        number.IsInteger ? number.Integer.ToString(CultureInfo.InvariantCulture) : Float(number.Float);
 }

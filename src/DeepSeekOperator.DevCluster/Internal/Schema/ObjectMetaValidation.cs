@@ -17,7 +17,7 @@ internal static partial class ObjectMetaValidation
     public static void ValidateRoot(JsonNode? obj, List<FieldError> errors)
     {
         var metadata = (obj as JsonObject)?["metadata"] as JsonObject;
-        var generateName = JsonValues.StringOf(metadata?["generateName"]) ?? string.Empty;
+        var generateName = Json.String(metadata?["generateName"]) ?? string.Empty;
         if (generateName.Length > 0)
         {
             var masked = generateName.EndsWith('-') ? generateName[..^1] + "a" : generateName;
@@ -27,7 +27,7 @@ internal static partial class ObjectMetaValidation
             }
         }
 
-        var name = JsonValues.StringOf(metadata?["name"]) ?? string.Empty;
+        var name = Json.String(metadata?["name"]) ?? string.Empty;
         if (name.Length == 0)
         {
             errors.Add(FieldError.Required("metadata.name", "name or generateName is required"));
@@ -112,7 +112,7 @@ internal static partial class ObjectMetaValidation
             switch (key)
             {
                 case "apiVersion":
-                    if (JsonValues.StringOf(member) is not { } apiVersion)
+                    if (Json.String(member) is not { } apiVersion)
                     {
                         errors.Add(new FieldError(FieldErrorType.Invalid, field, GoText.Value(member), "must be a string"));
                     }
@@ -127,7 +127,7 @@ internal static partial class ObjectMetaValidation
 
                     break;
                 case "kind":
-                    if (JsonValues.StringOf(member) is not { } kind)
+                    if (Json.String(member) is not { } kind)
                     {
                         errors.Add(new FieldError(FieldErrorType.Invalid, field, GoText.Value(member), "must be a string"));
                     }
@@ -144,7 +144,7 @@ internal static partial class ObjectMetaValidation
                 case "metadata" when member is JsonObject metadata:
                     foreach (var name in new[] { "name", "generateName" })
                     {
-                        if (JsonValues.StringOf(metadata[name]) is { Length: > 0 } segment)
+                        if (Json.String(metadata[name]) is { Length: > 0 } segment)
                         {
                             foreach (var message in PathSegmentName(segment))
                             {

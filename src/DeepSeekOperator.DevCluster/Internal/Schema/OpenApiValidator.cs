@@ -34,7 +34,7 @@ internal sealed class OpenApiValidator(string prefix)
         CheckJunctors(s, data, name, old, errors);
         if (kind == JsonKind.String)
         {
-            var text = JsonValues.StringOf(data)!;
+            var text = Json.String(data)!;
             CheckString(s, text, name, errors);
             if (s.Format is { } format && !StringFormats.IsValid(format, text))
             {
@@ -292,7 +292,7 @@ internal sealed class OpenApiValidator(string prefix)
             return;
         }
 
-        var supported = values.Select(v => JsonValues.StringOf(v) ?? GoText.Marshal(v)).Select(FieldError.Quote);
+        var supported = values.Select(v => Json.String(v) ?? GoText.Marshal(v)).Select(FieldError.Quote);
         errors.Add(new FieldError(FieldErrorType.NotSupported, FieldOf(name), GoText.Value(data), "supported values: " + string.Join(", ", supported)));
     }
 
