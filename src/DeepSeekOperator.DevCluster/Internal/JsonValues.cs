@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -152,7 +151,7 @@ internal static partial class JsonValues
 
                 return x.Count.CompareTo(y.Count);
             default:
-                return string.CompareOrdinal(Canonical(a), Canonical(b));
+                return string.CompareOrdinal(GoText.Marshal(a, escapeHtml: false), GoText.Marshal(b, escapeHtml: false));
         }
 
         static int Rank(JsonNode? node) => node switch
@@ -170,99 +169,6 @@ internal static partial class JsonValues
             _ => 0,
         };
     }
-
-    /// <summary>
-    /// Compact JSON with object keys sorted and integral numbers written as integers, so that equal values
-    /// give equal text (as Go's <c>encoding/json</c> writes a decoded map).
-    /// </summary>
-    public static string Canonical(JsonNode? node)
-    {
-        var text = new StringBuilder();
-        Write(node, text);
-        return text.ToString();
-
-        static void Write(JsonNode? node, StringBuilder text)
-        {
-            switch (node)
-            {
-                case JsonObject o:
-                    text.Append('{');
-                    var first = true;
-                    foreach (var (key, value) in o.OrderBy(p => p.Key, StringComparer.Ordinal))
-                    {
-                        if (!first)
-                        {
-                            text.Append(',');
-                        }
-
-                        first = false;
-                        text.Append(JsonSerializer.Serialize(key, Relaxed)).Append(':');
-                        Write(value, text);
-                    }
-
-                    text.Append('}');
-                    break;
-                case JsonArray a:
-                    text.Append('[');
-                    for (var i = 0; i < a.Count; i++)
-                    {
-                        if (i > 0)
-                        {
-                            text.Append(',');
-                        }
-
-                        Write(a[i], text);
-                    }
-
-                    text.Append(']');
-                    break;
-                case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                    text.Append(FormatNumber(v));
-                    break;
-                case null:
-                    text.Append("null");
-                    break;
-                default:
-                    text.Append(node.ToJsonString(Relaxed));
-                    break;
-            }
-        }
-    }
-
-    /// <summary>A number as Go prints it with <c>%v</c>: integers plainly, other floats in shortest form.</summary>
-    public static string FormatNumber(JsonValue number)
-    {
-        var text = number.ToJsonString();
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole))
-        {
-            return whole.ToString(CultureInfo.InvariantCulture);
-        }
-
-        var d = ReadNumber(number).AsDouble;
-        return d == Math.Floor(d) && Math.Abs(d) < 1e21
-            ? d.ToString("F0", CultureInfo.InvariantCulture)
-            : d.ToString("R", CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>
-    /// A decoded JSON value as Go's <c>fmt</c> prints it with <c>%v</c> (<c>map[name:a ports:[80]]</c>), as the
-    /// strategic-merge-patch error messages show it.
-    /// </summary>
-    public static string GoFormat(JsonNode? node) => node switch
-    {
-        null => "<nil>",
-        JsonObject o => "map[" + string.Join(' ', o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + ":" + GoFormat(p.Value))) + "]",
-        JsonArray a => "[" + string.Join(' ', a.Select(GoFormat)) + "]",
-        JsonValue v => v.GetValueKind() switch
-        {
-            JsonValueKind.String => v.GetValue<string>(),
-            JsonValueKind.Number => FormatNumber(v),
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            _ => "<nil>",
-        },
-        _ => node.ToJsonString(),
-    };
 
     /// <summary>
     /// Parses a request body as JSON, giving the message Go's <c>encoding/json</c> would for the common syntax errors.

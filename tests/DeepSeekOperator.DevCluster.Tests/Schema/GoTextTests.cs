@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal;
-using DeepSeekOperator.DevCluster.Internal.Schema;
 
 namespace DeepSeekOperator.DevCluster.Tests.Schema;
 

@@ -364,7 +364,7 @@ internal sealed class FieldManager(TimeProvider time)
             {
                 throw PatchException.Internal(fieldsType.Length == 0
                     ? $"{prefix}missing fieldsType in managed fields entry {i}"
-                    : $"{prefix}invalid fieldsType {FieldError.Quote(fieldsType)} in managed fields entry {i}");
+                    : $"{prefix}invalid fieldsType {GoText.Quote(fieldsType)} in managed fields entry {i}");
             }
 
             FieldSet fields;
@@ -478,10 +478,10 @@ internal sealed class FieldManager(TimeProvider time)
     /// <summary><c>printManager</c>: the quoted name, its subresource, and for an updater the version it wrote at.</summary>
     private static string PrintManager(ManagedFieldsEntry entry)
     {
-        var text = FieldError.Quote(entry.Manager);
+        var text = GoText.Quote(entry.Manager);
         if (entry.Subresource.Length > 0)
         {
-            text += $" with subresource {FieldError.Quote(entry.Subresource)}";
+            text += $" with subresource {GoText.Quote(entry.Subresource)}";
         }
 
         return entry.Operation == UpdateOperation ? $"{text} using {entry.ApiVersion}" : text;

@@ -388,6 +388,6 @@ internal static class JsonPatch
     {
         var digits = text.StartsWith('+') || text.StartsWith('-') ? text[1..] : text;
         var reason = digits.Length > 0 && digits.All(char.IsAsciiDigit) ? "value out of range" : "invalid syntax";
-        return $"strconv.Atoi: parsing {FieldError.Quote(text)}: {reason}";
+        return $"strconv.Atoi: parsing {GoText.Quote(text)}: {reason}";
     }
 }

@@ -297,7 +297,7 @@ internal static class StrategicMergePatch
         if (p < items.Count && o >= order.Count)
         {
             throw PatchException.Internal(
-                $"The order in patch list:\n{JsonValues.GoFormat(patchList)}\n doesn't match {SetElementOrder} list:\n{JsonValues.GoFormat(order)}\n");
+                $"The order in patch list:\n{GoText.Sprint(patchList)}\n doesn't match {SetElementOrder} list:\n{GoText.Sprint(order)}\n");
         }
     }
 
@@ -461,7 +461,7 @@ internal static class StrategicMergePatch
             if (previous is not null && previous != type)
             {
                 throw PatchException.Internal(
-                    $"list element types are not identical: [{JsonValues.GoFormat(original)} {JsonValues.GoFormat(patch)}]");
+                    $"list element types are not identical: [{GoText.Sprint(original)} {GoText.Sprint(patch)}]");
             }
 
             previous = type;
@@ -582,10 +582,10 @@ internal static class StrategicMergePatch
     }
 
     private static PatchException BadPatchType(JsonNode? directive, JsonObject map) =>
-        PatchException.Internal($"unknown patch type: {JsonValues.GoFormat(directive)} in map: {JsonValues.GoFormat(map)}");
+        PatchException.Internal($"unknown patch type: {GoText.Sprint(directive)} in map: {GoText.Sprint(map)}");
 
     private static PatchException NoMergeKey(JsonObject map, string mergeKey) =>
-        PatchException.Internal($"map: {JsonValues.GoFormat(map)} does not contain declared merge key: {mergeKey}");
+        PatchException.Internal($"map: {GoText.Sprint(map)} does not contain declared merge key: {mergeKey}");
 
     private static string BadArgType(string expected, JsonNode? actual) =>
         $"expected a {expected}, but received a {(actual is JsonObject ? "map[string]interface {}" : actual is JsonArray ? "[]interface {}" : "string")}";

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace DeepSeekOperator.DevCluster.Internal.Query;
@@ -72,7 +71,7 @@ internal static class GoComparison
         {
             Kind.Bool => left!.GetValue<bool>() == right!.GetValue<bool>(),
             Kind.Integer => Integer(left) == Integer(right),
-            Kind.Float => GoText.ToDouble((JsonValue)left!) == GoText.ToDouble((JsonValue)right!),
+            Kind.Float => JsonValues.ReadNumber((JsonValue)left!).Float == JsonValues.ReadNumber((JsonValue)right!).Float,
             _ => string.Equals(left!.GetValue<string>(), right!.GetValue<string>(), StringComparison.Ordinal),
         };
         return null;
@@ -101,7 +100,7 @@ internal static class GoComparison
                 less = Integer(left) < Integer(right);
                 return null;
             case Kind.Float:
-                less = GoText.ToDouble((JsonValue)left!) < GoText.ToDouble((JsonValue)right!);
+                less = JsonValues.ReadNumber((JsonValue)left!).Float < JsonValues.ReadNumber((JsonValue)right!).Float;
                 return null;
             default:
                 less = string.CompareOrdinal(left!.GetValue<string>(), right!.GetValue<string>()) < 0;
@@ -115,17 +114,14 @@ internal static class GoComparison
         return lessOrEqual || error is not null ? error : Equal(left, right, out lessOrEqual);
     }
 
-    private static long Integer(JsonNode? node)
-    {
-        GoText.IsInteger((JsonValue)node!, out var value);
-        return value;
-    }
+    private static long Integer(JsonNode? node) => JsonValues.ReadNumber((JsonValue)node!).Integer;
 
-    private static Kind KindOf(JsonNode? node) => node switch
+    private static Kind KindOf(JsonNode? node) => JsonValues.KindOf(node) switch
     {
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => Kind.String,
-        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => Kind.Bool,
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => GoText.IsInteger(v, out _) ? Kind.Integer : Kind.Float,
+        JsonKind.String => Kind.String,
+        JsonKind.Boolean => Kind.Bool,
+        JsonKind.Integer => Kind.Integer,
+        JsonKind.Number => Kind.Float,
         _ => Kind.Invalid,
     };
 }

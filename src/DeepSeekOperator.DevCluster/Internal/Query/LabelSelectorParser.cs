@@ -195,7 +195,7 @@ internal static class LabelSelectorParser
             var keyErrors = LabelValidation.IsQualifiedName(key);
             if (keyErrors.Count > 0)
             {
-                return new FieldError(FieldErrorType.Invalid, "<nil>", FieldError.Quote(key), string.Join("; ", keyErrors)).ToString();
+                return new FieldError(FieldErrorType.Invalid, "<nil>", GoText.Quote(key), string.Join("; ", keyErrors)).ToString();
             }
 
             if (notExists || Lookahead(values: true).Token is Token.EndOfString or Token.Comma)
@@ -365,7 +365,7 @@ internal static class LabelSelectorParser
                 {
                     if (!LabelRequirement.TryParseInt64(values[i], out _))
                     {
-                        errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i), FieldError.Quote(values[i]),
+                        errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i), GoText.Quote(values[i]),
                             "for 'Gt', 'Lt' operators, the value must be an integer").ToString());
                     }
                 }
@@ -376,7 +376,7 @@ internal static class LabelSelectorParser
                 var problems = LabelValidation.IsValidLabelValue(values[i]);
                 if (problems.Count > 0)
                 {
-                    errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i) + "[" + key + "]", FieldError.Quote(values[i]),
+                    errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i) + "[" + key + "]", GoText.Quote(values[i]),
                         string.Join("; ", problems)).ToString());
                 }
             }
