@@ -192,7 +192,7 @@ internal static class LabelSelectorParser
                 return $"found '{key}', expected: identifier";
             }
 
-            var keyErrors = LabelValidation.IsQualifiedName(key);
+            var keyErrors = NameValidation.IsQualifiedName(key);
             if (keyErrors.Count > 0)
             {
                 return new FieldError(FieldErrorType.Invalid, "<nil>", GoText.Quote(key), string.Join("; ", keyErrors)).ToString();
@@ -373,7 +373,7 @@ internal static class LabelSelectorParser
 
             for (var i = 0; i < values.Length; i++)
             {
-                var problems = LabelValidation.IsValidLabelValue(values[i]);
+                var problems = NameValidation.IsValidLabelValue(values[i]);
                 if (problems.Count > 0)
                 {
                     errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i) + "[" + key + "]", GoText.Quote(values[i]),
