@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -86,14 +85,14 @@ internal sealed record FieldError(FieldErrorType Type, string Field, string? Val
 
     public static FieldError Invalid(string field, JsonNode? value, string detail) => new(FieldErrorType.Invalid, field, FormatValue(value), detail);
 
-    public static FieldError Invalid(string field, string value, string detail) => new(FieldErrorType.Invalid, field, Quote(value), detail);
+    public static FieldError Invalid(string field, string value, string detail) => new(FieldErrorType.Invalid, field, GoText.Quote(value), detail);
 
     public static FieldError Forbidden(string field, string detail) => new(FieldErrorType.Forbidden, field, null, detail);
 
     public static FieldError Duplicate(string field, JsonNode? value) => new(FieldErrorType.Duplicate, field, FormatValue(value), "");
 
     public static FieldError NotSupported(string field, JsonNode? value, IEnumerable<string> supported) =>
-        new(FieldErrorType.NotSupported, field, FormatValue(value), "supported values: " + string.Join(", ", supported.Select(Quote)));
+        new(FieldErrorType.NotSupported, field, FormatValue(value), "supported values: " + string.Join(", ", supported.Select(GoText.Quote)));
 
     /// <summary>
     /// Formats a value the way Go's <c>%#v</c>-ish rendering in <c>field.Error</c> does for JSON values:
@@ -104,31 +103,10 @@ internal sealed record FieldError(FieldErrorType Type, string Field, string? Val
         null => "null",
         JsonObject => "\"object\"",
         JsonArray => "\"array\"",
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => Quote(v.GetValue<string>()),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => GoText.Quote(v.GetValue<string>()),
         JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.ToJsonString(),
         JsonValue v when v.GetValueKind() == JsonValueKind.True => "true",
         JsonValue v when v.GetValueKind() == JsonValueKind.False => "false",
         _ => value.ToJsonString(),
     };
-
-    /// <summary>A string in Go's <c>%q</c> form.</summary>
-    public static string Quote(string value)
-    {
-        var text = new StringBuilder(value.Length + 2).Append('"');
-        foreach (var c in value)
-        {
-            _ = c switch
-            {
-                '"' => text.Append("\\\""),
-                '\\' => text.Append("\\\\"),
-                '\n' => text.Append("\\n"),
-                '\r' => text.Append("\\r"),
-                '\t' => text.Append("\\t"),
-                < ' ' => text.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}"),
-                _ => text.Append(c),
-            };
-        }
-
-        return text.Append('"').ToString();
-    }
 }

@@ -544,7 +544,7 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             var added = Meta.Finalizers(updated).Except(Meta.Finalizers(old)).ToList();
             if (added.Count > 0)
             {
-                errors.Add(FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", added.Select(FieldError.Quote))}}}"));
+                errors.Add(FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", added.Select(GoText.Quote))}}}"));
             }
         }
 

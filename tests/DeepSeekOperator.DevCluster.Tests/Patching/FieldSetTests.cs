@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal;
 using DeepSeekOperator.DevCluster.Internal.Patching;
 
 namespace DeepSeekOperator.DevCluster.Tests.Patching;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using DeepSeekOperator.DevCluster.Internal.Schema;
+using DeepSeekOperator.DevCluster.Internal;
 
 namespace DeepSeekOperator.DevCluster.Tests.Schema;
 

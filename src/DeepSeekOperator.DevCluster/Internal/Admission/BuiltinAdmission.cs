@@ -451,7 +451,7 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
     }
 
     private static string GoMap(JsonObject? labels) =>
-        "map[string]string{" + string.Join(", ", (labels ?? []).Select(l => $"{FieldError.Quote(l.Key)}:{FieldError.Quote(l.Value?.ToString() ?? "")}")) + "}";
+        "map[string]string{" + string.Join(", ", (labels ?? []).Select(l => $"{GoText.Quote(l.Key)}:{GoText.Quote(l.Value?.ToString() ?? "")}")) + "}";
 
     private static void ValidateService(JsonObject obj, JsonObject? old, List<FieldError> errors)
     {

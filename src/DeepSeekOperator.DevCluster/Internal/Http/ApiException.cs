@@ -7,14 +7,15 @@ namespace DeepSeekOperator.DevCluster.Internal.Http;
 /// A request the server refuses, carried to the response as a <c>metav1.Status</c> with the code, reason and
 /// details kube-apiserver gives the same failure.
 /// </summary>
-internal sealed class ApiException : Exception
+internal class ApiException : Exception
 {
-    public ApiException(int code, string reason, string message, JsonObject? details = null)
+    public ApiException(int code, string reason, string message, JsonObject? details = null, IReadOnlyList<StatusCause>? causes = null)
         : base(message)
     {
         Code = code;
         Reason = reason;
         Details = details;
+        Causes = causes ?? [];
     }
 
     public ApiException()
@@ -34,11 +35,17 @@ internal sealed class ApiException : Exception
         Reason = "InternalError";
     }
 
+    /// <summary>The HTTP status code.</summary>
     public int Code { get; }
 
+    /// <summary>The status reason (<c>NotFound</c>, <c>Invalid</c>, …); empty for <c>StatusReasonUnknown</c>.</summary>
     public string Reason { get; } = "InternalError";
 
+    /// <summary>The <c>details</c> of the status other than its causes; null when it has none.</summary>
     public JsonObject? Details { get; }
+
+    /// <summary>The <c>details.causes</c> of the status; empty when it has none.</summary>
+    public IReadOnlyList<StatusCause> Causes { get; } = [];
 
     /// <summary>The <c>metav1.Status</c> object for this failure.</summary>
     public JsonObject ToStatus()
@@ -50,11 +57,21 @@ internal sealed class ApiException : Exception
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = Message,
-            ["reason"] = Reason,
         };
-        if (Details is not null)
+        if (Reason.Length > 0)
         {
-            status["details"] = Details.DeepClone();
+            status["reason"] = Reason;
+        }
+
+        if (Details is not null || Causes.Count > 0)
+        {
+            var details = Details?.DeepClone().AsObject() ?? [];
+            if (Causes.Count > 0)
+            {
+                details["causes"] = new JsonArray([.. Causes.Select(CauseJson)]);
+            }
+
+            status["details"] = details;
         }
 
         status["code"] = Code;
@@ -81,22 +98,13 @@ internal sealed class ApiException : Exception
 
     public static ApiException Invalid(ResourceType type, string name, IReadOnlyList<FieldError> errors)
     {
-        var causes = new JsonArray();
-        foreach (var error in errors)
-        {
-            causes.Add(new JsonObject { ["reason"] = error.Reason, ["message"] = error.Body, ["field"] = error.Field });
-        }
-
-        var details = new JsonObject { ["name"] = name };
-        if (type.Group.Length > 0)
-        {
-            details["group"] = type.Group;
-        }
-
-        details["kind"] = type.Kind;
-        details["causes"] = causes;
         var list = errors.Count == 1 ? errors[0].ToString() : "[" + string.Join(", ", errors) + "]";
-        return new ApiException(422, "Invalid", $"{type.QualifiedKind} \"{name}\" is invalid: {list}", details);
+        return new ApiException(
+            422,
+            "Invalid",
+            $"{type.QualifiedKind} \"{name}\" is invalid: {list}",
+            NameDetails(type.Group, type.Kind, name),
+            [.. errors.Select(error => new StatusCause(error.Reason, error.Body, error.Field))]);
     }
 
     public static ApiException BadRequest(string message) => new(400, "BadRequest", message);
@@ -119,7 +127,7 @@ internal sealed class ApiException : Exception
 
     private static JsonObject ResourceDetails(ResourceType type, string name) => NameDetails(type.Group, type.Plural, name);
 
-    private static JsonObject NameDetails(string group, string plural, string name)
+    private static JsonObject NameDetails(string group, string kind, string name)
     {
         var details = new JsonObject { ["name"] = name };
         if (group.Length > 0)
@@ -127,7 +135,18 @@ internal sealed class ApiException : Exception
             details["group"] = group;
         }
 
-        details["kind"] = plural;
+        details["kind"] = kind;
         return details;
+    }
+
+    private static JsonObject CauseJson(StatusCause cause)
+    {
+        var item = new JsonObject { ["reason"] = cause.Reason, ["message"] = cause.Message };
+        if (cause.Field.Length > 0)
+        {
+            item["field"] = cause.Field;
+        }
+
+        return item;
     }
 }

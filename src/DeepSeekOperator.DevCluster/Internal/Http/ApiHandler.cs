@@ -41,13 +41,6 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         {
             await WriteStatusAsync(context, error);
         }
-        catch (Patching.PatchException error)
-        {
-            if (!context.Response.HasStarted)
-            {
-                await WriteJsonAsync(context, error.Code, error.ToStatus());
-            }
-        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
         }

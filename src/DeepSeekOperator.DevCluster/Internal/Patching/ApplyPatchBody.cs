@@ -78,7 +78,7 @@ internal static partial class ApplyPatchBody
             var keyText = key switch
             {
                 null => "null",
-                JsonValue v => JsonValues.AsString(v) ?? v.ToJsonString(),
+                JsonValue v => Json.String(v) ?? v.ToJsonString(),
                 _ => throw new YamlException(mappingStart.Start, mappingStart.End, "invalid map key: " + key.ToJsonString()),
             };
             map[keyText] = Read(parser, anchors);

@@ -18,7 +18,7 @@ internal sealed class CrdSchema : IFieldSchema
         this.node = node;
     }
 
-    public ListType ListType => JsonValues.AsString(node["x-kubernetes-list-type"]) switch
+    public ListType ListType => Json.String(node["x-kubernetes-list-type"]) switch
     {
         "set" => ListType.Set,
         "map" => ListType.Map,
@@ -26,9 +26,9 @@ internal sealed class CrdSchema : IFieldSchema
     };
 
     public IReadOnlyList<string> ListMapKeys =>
-        node["x-kubernetes-list-map-keys"] is JsonArray keys ? [.. keys.Select(JsonValues.AsString).OfType<string>()] : [];
+        node["x-kubernetes-list-map-keys"] is JsonArray keys ? [.. keys.Select(Json.String).OfType<string>()] : [];
 
-    public bool IsAtomicMap => JsonValues.AsString(node["x-kubernetes-map-type"]) == "atomic";
+    public bool IsAtomicMap => Json.String(node["x-kubernetes-map-type"]) == "atomic";
 
     public IFieldSchema Items => Of(node["items"]);
 

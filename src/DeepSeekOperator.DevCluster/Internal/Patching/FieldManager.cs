@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Http;
 
 namespace DeepSeekOperator.DevCluster.Internal.Patching;
 
@@ -119,7 +120,7 @@ internal sealed class FieldManager(TimeProvider time)
                 "error decoding YAML: error unmarshaling JSON: while decoding JSON: " + JsonValues.CannotUnmarshal(applied, "map[string]interface {}"));
         }
 
-        var apiVersion = JsonValues.AsString(config["apiVersion"]) ?? "";
+        var apiVersion = Json.String(config["apiVersion"]) ?? "";
         if (apiVersion != scope.ApiVersion)
         {
             throw PatchException.BadRequest(
@@ -131,7 +132,7 @@ internal sealed class FieldManager(TimeProvider time)
             throw PatchException.BadRequest("metadata.managedFields must be nil");
         }
 
-        var kind = JsonValues.AsString(config["kind"]) ?? "";
+        var kind = Json.String(config["kind"]) ?? "";
         if (kind != scope.Kind)
         {
             var gvk = GroupVersionKind(apiVersion, kind);
@@ -200,7 +201,7 @@ internal sealed class FieldManager(TimeProvider time)
         managers[key] = mine with { Time = objectChanged || mine.Time is null ? now : mine.Time };
         Store(merged, managers);
 
-        var objectName = JsonValues.AsString(merged["metadata"]?["name"]) ?? "";
+        var objectName = Json.String(merged["metadata"]?["name"]) ?? "";
         if (objectName != name)
         {
             throw PatchException.BadRequest($"the name of the object ({objectName}) does not match the name on the URL ({name})");
@@ -297,13 +298,13 @@ internal sealed class FieldManager(TimeProvider time)
         }
         catch (StructureException e)
         {
-            var gvk = GroupVersionKind(JsonValues.AsString(obj["apiVersion"]) ?? "", JsonValues.AsString(obj["kind"]) ?? "");
+            var gvk = GroupVersionKind(Json.String(obj["apiVersion"]) ?? "", Json.String(obj["kind"]) ?? "");
             throw PatchException.Internal($"failed to create typed {what} object ({ObjectName(obj)}; {gvk}): {e.Message}");
         }
     }
 
     private static string ObjectName(JsonObject obj) =>
-        $"{JsonValues.AsString(obj["metadata"]?["namespace"])}/{JsonValues.AsString(obj["metadata"]?["name"])}";
+        $"{Json.String(obj["metadata"]?["namespace"])}/{Json.String(obj["metadata"]?["name"])}";
 
     /// <summary>Go's <c>GroupVersionKind.String()</c>: <c>apps/v1, Kind=Deployment</c>, <c>/v1, Kind=Pod</c>.</summary>
     private static string GroupVersionKind(string apiVersion, string kind)
@@ -346,24 +347,24 @@ internal sealed class FieldManager(TimeProvider time)
                 throw PatchException.Internal($"{prefix}managed fields entry {i} is not an object");
             }
 
-            var operation = JsonValues.AsString(entry["operation"]);
+            var operation = Json.String(entry["operation"]);
             if (operation is not (Apply or UpdateOperation))
             {
                 throw PatchException.Internal(prefix + "operation must be `Apply` or `Update`");
             }
 
-            var apiVersion = JsonValues.AsString(entry["apiVersion"]) ?? "";
+            var apiVersion = Json.String(entry["apiVersion"]) ?? "";
             if (apiVersion.Length == 0)
             {
                 throw PatchException.Internal(prefix + "apiVersion must not be empty");
             }
 
-            var fieldsType = JsonValues.AsString(entry["fieldsType"]) ?? "";
+            var fieldsType = Json.String(entry["fieldsType"]) ?? "";
             if (fieldsType != "FieldsV1")
             {
                 throw PatchException.Internal(fieldsType.Length == 0
                     ? $"{prefix}missing fieldsType in managed fields entry {i}"
-                    : $"{prefix}invalid fieldsType {FieldError.Quote(fieldsType)} in managed fields entry {i}");
+                    : $"{prefix}invalid fieldsType {GoText.Quote(fieldsType)} in managed fields entry {i}");
             }
 
             FieldSet fields;
@@ -377,12 +378,12 @@ internal sealed class FieldManager(TimeProvider time)
             }
 
             Put(managers, new ManagedFieldsEntry(
-                JsonValues.AsString(entry["manager"]) ?? "",
+                Json.String(entry["manager"]) ?? "",
                 operation,
                 apiVersion,
-                JsonValues.AsString(entry["time"]),
+                Json.String(entry["time"]),
                 fields,
-                JsonValues.AsString(entry["subresource"]) ?? ""));
+                Json.String(entry["subresource"]) ?? ""));
         }
 
         return managers;
@@ -477,10 +478,10 @@ internal sealed class FieldManager(TimeProvider time)
     /// <summary><c>printManager</c>: the quoted name, its subresource, and for an updater the version it wrote at.</summary>
     private static string PrintManager(ManagedFieldsEntry entry)
     {
-        var text = FieldError.Quote(entry.Manager);
+        var text = GoText.Quote(entry.Manager);
         if (entry.Subresource.Length > 0)
         {
-            text += $" with subresource {FieldError.Quote(entry.Subresource)}";
+            text += $" with subresource {GoText.Quote(entry.Subresource)}";
         }
 
         return entry.Operation == UpdateOperation ? $"{text} using {entry.ApiVersion}" : text;

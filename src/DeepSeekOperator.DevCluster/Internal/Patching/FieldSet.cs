@@ -176,7 +176,7 @@ internal sealed class FieldSet
 
                 if (value is not JsonObject inner)
                 {
-                    throw new FormatException($"expected an object for {FieldError.Quote(key)}");
+                    throw new FormatException($"expected an object for {GoText.Quote(key)}");
                 }
 
                 var element = PathElement.Parse(key);

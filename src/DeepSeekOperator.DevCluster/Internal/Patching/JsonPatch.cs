@@ -90,7 +90,7 @@ internal static class JsonPatch
     /// <summary>Runs one operation; returns the library's error text, or null when it applied.</summary>
     private static string? Run(JsonNode root, JsonObject? operation)
     {
-        var kind = JsonValues.AsString(operation?["op"]) ?? "unknown";
+        var kind = Json.String(operation?["op"]) ?? "unknown";
         return kind switch
         {
             "add" => Add(root, operation!),
@@ -251,7 +251,7 @@ internal static class JsonPatch
         return error is null ? null : $"error while adding value during copy: {error}";
     }
 
-    private static string? ReadPointer(JsonObject operation, string member) => JsonValues.AsString(operation[member]);
+    private static string? ReadPointer(JsonObject operation, string member) => Json.String(operation[member]);
 
     private static string PathError(JsonObject operation, string member) =>
         operation[member] is { } present
@@ -388,6 +388,6 @@ internal static class JsonPatch
     {
         var digits = text.StartsWith('+') || text.StartsWith('-') ? text[1..] : text;
         var reason = digits.Length > 0 && digits.All(char.IsAsciiDigit) ? "value out of range" : "invalid syntax";
-        return $"strconv.Atoi: parsing {FieldError.Quote(text)}: {reason}";
+        return $"strconv.Atoi: parsing {GoText.Quote(text)}: {reason}";
     }
 }

@@ -61,10 +61,10 @@ internal sealed class PathElement : IEquatable<PathElement>, IComparable<PathEle
             json[name] = JsonValues.Clone(v);
         }
 
-        return new(PathElementKind.Key, "k:" + JsonValues.Canonical(json), "", sorted, null, 0);
+        return new(PathElementKind.Key, "k:" + GoText.Marshal(json, escapeHtml: false), "", sorted, null, 0);
     }
 
-    public static PathElement Value(JsonNode? value) => new(PathElementKind.Value, "v:" + JsonValues.Canonical(value), "", [], JsonValues.Clone(value), 0);
+    public static PathElement Value(JsonNode? value) => new(PathElementKind.Value, "v:" + GoText.Marshal(value, escapeHtml: false), "", [], JsonValues.Clone(value), 0);
 
     public static PathElement At(int index) => new(PathElementKind.Index, "i:" + index, "", [], null, index);
 
@@ -73,7 +73,7 @@ internal sealed class PathElement : IEquatable<PathElement>, IComparable<PathEle
     {
         if (encoded.Length < 2 || encoded[1] != ':')
         {
-            throw new FormatException($"unexpected path element {FieldError.Quote(encoded)}");
+            throw new FormatException($"unexpected path element {GoText.Quote(encoded)}");
         }
 
         var body = encoded[2..];
@@ -93,7 +93,7 @@ internal sealed class PathElement : IEquatable<PathElement>, IComparable<PathEle
             case 'i':
                 return int.TryParse(body, out var index) ? At(index) : throw new FormatException($"invalid index path element: {encoded}");
             default:
-                throw new FormatException($"unknown path element kind in {FieldError.Quote(encoded)}");
+                throw new FormatException($"unknown path element kind in {GoText.Quote(encoded)}");
         }
 
         static JsonNode? ParseJson(string text)
@@ -172,9 +172,9 @@ internal sealed class PathElement : IEquatable<PathElement>, IComparable<PathEle
     private static string Print(JsonNode? node) => node switch
     {
         null => "null",
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => FieldError.Quote(v.GetValue<string>()),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => JsonValues.FormatNumber(v),
-        _ => JsonValues.Canonical(node),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => GoText.Quote(v.GetValue<string>()),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => GoText.Sprint(v),
+        _ => GoText.Marshal(node, escapeHtml: false),
     };
 
     /// <summary>A whole path as structured-merge-diff prints it: <c>.spec.template.spec.containers[name="a"].image</c>.</summary>

@@ -60,7 +60,7 @@ internal static class StrategicMergePatch
     {
         if (patch.TryGetPropertyValue(DirectiveMarker, out var directive))
         {
-            switch (JsonValues.AsString(directive))
+            switch (Json.String(directive))
             {
                 case "replace":
                     patch.Remove(DirectiveMarker);
@@ -157,7 +157,7 @@ internal static class StrategicMergePatch
         switch (node)
         {
             case JsonObject o:
-                if (JsonValues.AsString(o[DirectiveMarker]) == "delete")
+                if (Json.String(o[DirectiveMarker]) == "delete")
                 {
                     return null;
                 }
@@ -203,7 +203,7 @@ internal static class StrategicMergePatch
             throw PatchException.BadRequest(BadRetainKeys);
         }
 
-        var keep = list.Select(JsonValues.AsString).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var keep = list.Select(Json.String).OfType<string>().ToHashSet(StringComparer.Ordinal);
         foreach (var (key, value) in patch)
         {
             if (JsonValues.IsNull(value) ||
@@ -297,7 +297,7 @@ internal static class StrategicMergePatch
         if (p < items.Count && o >= order.Count)
         {
             throw PatchException.Internal(
-                $"The order in patch list:\n{JsonValues.GoFormat(patchList)}\n doesn't match {SetElementOrder} list:\n{JsonValues.GoFormat(order)}\n");
+                $"The order in patch list:\n{GoText.Sprint(patchList)}\n doesn't match {SetElementOrder} list:\n{GoText.Sprint(order)}\n");
         }
     }
 
@@ -391,7 +391,7 @@ internal static class StrategicMergePatch
                 continue;
             }
 
-            switch (JsonValues.AsString(directive))
+            switch (Json.String(directive))
             {
                 case "delete":
                     if (!map.TryGetPropertyValue(mergeKey, out var keyValue))
@@ -461,7 +461,7 @@ internal static class StrategicMergePatch
             if (previous is not null && previous != type)
             {
                 throw PatchException.Internal(
-                    $"list element types are not identical: [{JsonValues.GoFormat(original)} {JsonValues.GoFormat(patch)}]");
+                    $"list element types are not identical: [{GoText.Sprint(original)} {GoText.Sprint(patch)}]");
             }
 
             previous = type;
@@ -573,7 +573,7 @@ internal static class StrategicMergePatch
         return -1;
     }
 
-    private static bool IsDeleteDirective(JsonNode? item) => item is JsonObject o && JsonValues.AsString(o[DirectiveMarker]) == "delete";
+    private static bool IsDeleteDirective(JsonNode? item) => item is JsonObject o && Json.String(o[DirectiveMarker]) == "delete";
 
     private static string ExtractKey(string key, string error)
     {
@@ -582,10 +582,10 @@ internal static class StrategicMergePatch
     }
 
     private static PatchException BadPatchType(JsonNode? directive, JsonObject map) =>
-        PatchException.Internal($"unknown patch type: {JsonValues.GoFormat(directive)} in map: {JsonValues.GoFormat(map)}");
+        PatchException.Internal($"unknown patch type: {GoText.Sprint(directive)} in map: {GoText.Sprint(map)}");
 
     private static PatchException NoMergeKey(JsonObject map, string mergeKey) =>
-        PatchException.Internal($"map: {JsonValues.GoFormat(map)} does not contain declared merge key: {mergeKey}");
+        PatchException.Internal($"map: {GoText.Sprint(map)} does not contain declared merge key: {mergeKey}");
 
     private static string BadArgType(string expected, JsonNode? actual) =>
         $"expected a {expected}, but received a {(actual is JsonObject ? "map[string]interface {}" : actual is JsonArray ? "[]interface {}" : "string")}";

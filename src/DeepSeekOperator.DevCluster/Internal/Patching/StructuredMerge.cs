@@ -239,7 +239,7 @@ internal static class StructuredMerge
             case ListType.Map:
                 if (item is not JsonObject map)
                 {
-                    throw new StructureException($"{PathElement.Format(listPath)}: element {index}: expected map, got {JsonValues.Canonical(item)}");
+                    throw new StructureException($"{PathElement.Format(listPath)}: element {index}: expected map, got {GoText.Marshal(item, escapeHtml: false)}");
                 }
 
                 var fields = new List<KeyValuePair<string, JsonNode?>>();
@@ -256,7 +256,7 @@ internal static class StructuredMerge
                     else
                     {
                         throw new StructureException(
-                            $"{PathElement.Format(listPath)}: element {index}: associative list with keys has an element that omits key field {FieldError.Quote(key)} (and doesn't have default value)");
+                            $"{PathElement.Format(listPath)}: element {index}: associative list with keys has an element that omits key field {GoText.Quote(key)} (and doesn't have default value)");
                     }
                 }
 

@@ -81,9 +81,10 @@ internal static class CustomResourcePrinter
         switch (type, scalar.GetValueKind())
         {
             case ("integer", JsonValueKind.Number):
-                return GoText.IsInteger(scalar, out var integer) ? integer : (long)GoText.ToDouble(scalar);
+                var number = JsonValues.ReadNumber(scalar);
+                return number.IsInteger ? number.Integer : (long)number.Float;
             case ("number", JsonValueKind.Number):
-                return GoText.ToDouble(scalar);
+                return JsonValues.ReadNumber(scalar).AsDouble;
             case ("boolean", JsonValueKind.True or JsonValueKind.False):
                 return scalar.GetValue<bool>();
             case ("date", JsonValueKind.String):

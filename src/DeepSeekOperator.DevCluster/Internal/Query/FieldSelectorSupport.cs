@@ -73,13 +73,13 @@ internal sealed class FieldSelectorSupport
             ["spec.type"] = JsonFields.String(service, "spec", "type"),
         })),
         ("batch", "jobs") => Listed(["metadata.name", "metadata.namespace", "status.successful"],
-            label => $"field label {FieldError.Quote(label)} not supported for batchv1.Job",
+            label => $"field label {GoText.Quote(label)} not supported for batchv1.Job",
             job => Meta(job, namespaced: true, new()
             {
                 ["status.successful"] = Int(JsonFields.Integer(job, "status", "succeeded")),
             })),
         _ => Listed(["metadata.name", "metadata.namespace"],
-            label => $"{FieldError.Quote(label)} is not a known field selector: only \"metadata.name\", \"metadata.namespace\"",
+            label => $"{GoText.Quote(label)} is not a known field selector: only \"metadata.name\", \"metadata.namespace\"",
             obj => Meta(obj, namespaced, [])),
     };
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace DeepSeekOperator.DevCluster.Internal.Query;
@@ -11,15 +10,6 @@ internal static class GoComparison
 {
     private const string BadComparisonType = "invalid type for comparison";
     private const string BadComparison = "incompatible types for comparison";
-
-    private enum Kind
-    {
-        Invalid,
-        Bool,
-        Integer,
-        Float,
-        String,
-    }
 
     /// <summary>Applies a filter operator (<c>==</c>, <c>!=</c>, <c>&lt;</c>, <c>&gt;</c>, <c>&lt;=</c>, <c>&gt;=</c>); returns the error message, if any.</summary>
     public static string? Compare(string op, JsonNode? left, JsonNode? right, out bool pass)
@@ -56,23 +46,16 @@ internal static class GoComparison
     private static string? Equal(JsonNode? left, JsonNode? right, out bool equal)
     {
         equal = false;
-        var k1 = KindOf(left);
-        var k2 = KindOf(right);
-        if (k1 == Kind.Invalid || k2 == Kind.Invalid)
+        if (ComparableKind(left, right, out var kind) is { } error)
         {
-            return BadComparisonType;
+            return error;
         }
 
-        if (k1 != k2)
+        equal = kind switch
         {
-            return BadComparison;
-        }
-
-        equal = k1 switch
-        {
-            Kind.Bool => left!.GetValue<bool>() == right!.GetValue<bool>(),
-            Kind.Integer => Integer(left) == Integer(right),
-            Kind.Float => GoText.ToDouble((JsonValue)left!) == GoText.ToDouble((JsonValue)right!),
+            JsonKind.Boolean => left!.GetValue<bool>() == right!.GetValue<bool>(),
+            JsonKind.Integer => Integer(left) == Integer(right),
+            JsonKind.Number => Float(left) == Float(right),
             _ => string.Equals(left!.GetValue<string>(), right!.GetValue<string>(), StringComparison.Ordinal),
         };
         return null;
@@ -81,27 +64,20 @@ internal static class GoComparison
     private static string? Less(JsonNode? left, JsonNode? right, out bool less)
     {
         less = false;
-        var k1 = KindOf(left);
-        var k2 = KindOf(right);
-        if (k1 == Kind.Invalid || k2 == Kind.Invalid)
+        if (ComparableKind(left, right, out var kind) is { } error)
         {
-            return BadComparisonType;
+            return error;
         }
 
-        if (k1 != k2)
+        switch (kind)
         {
-            return BadComparison;
-        }
-
-        switch (k1)
-        {
-            case Kind.Bool:
+            case JsonKind.Boolean:
                 return BadComparisonType;
-            case Kind.Integer:
+            case JsonKind.Integer:
                 less = Integer(left) < Integer(right);
                 return null;
-            case Kind.Float:
-                less = GoText.ToDouble((JsonValue)left!) < GoText.ToDouble((JsonValue)right!);
+            case JsonKind.Number:
+                less = Float(left) < Float(right);
                 return null;
             default:
                 less = string.CompareOrdinal(left!.GetValue<string>(), right!.GetValue<string>()) < 0;
@@ -115,17 +91,22 @@ internal static class GoComparison
         return lessOrEqual || error is not null ? error : Equal(left, right, out lessOrEqual);
     }
 
-    private static long Integer(JsonNode? node)
-    {
-        GoText.IsInteger((JsonValue)node!, out var value);
-        return value;
-    }
+    private static long Integer(JsonNode? node) => JsonValues.ReadNumber((JsonValue)node!).Integer;
 
-    private static Kind KindOf(JsonNode? node) => node switch
+    private static double Float(JsonNode? node) => JsonValues.ReadNumber((JsonValue)node!).Float;
+
+    // Both values must be of one basic kind: bool, int64, float64 or string.
+    private static string? ComparableKind(JsonNode? left, JsonNode? right, out JsonKind kind)
     {
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => Kind.String,
-        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => Kind.Bool,
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => GoText.IsInteger(v, out _) ? Kind.Integer : Kind.Float,
-        _ => Kind.Invalid,
-    };
+        kind = JsonValues.KindOf(left);
+        var other = JsonValues.KindOf(right);
+        if (!IsBasic(kind) || !IsBasic(other))
+        {
+            return BadComparisonType;
+        }
+
+        return kind != other ? BadComparison : null;
+
+        static bool IsBasic(JsonKind basic) => basic is JsonKind.Boolean or JsonKind.Integer or JsonKind.Number or JsonKind.String;
+    }
 }

@@ -184,11 +184,11 @@ internal sealed class LabelSelector
             case JsonObject matchLabels:
                 foreach (var (key, value) in matchLabels)
                 {
-                    errors.AddRange(LabelValidation.IsQualifiedName(key).Select(message => FieldError.Invalid(matchLabelsPath, key, message)));
+                    errors.AddRange(NameValidation.IsQualifiedName(key).Select(message => FieldError.Invalid(matchLabelsPath, key, message)));
                     if (value is JsonValue v && v.GetValueKind() == JsonValueKind.String)
                     {
                         var text = v.GetValue<string>();
-                        errors.AddRange(LabelValidation.IsValidLabelValue(text).Select(message => FieldError.Invalid(matchLabelsPath, text, message)));
+                        errors.AddRange(NameValidation.IsValidLabelValue(text).Select(message => FieldError.Invalid(matchLabelsPath, text, message)));
                         requirements.Add(new LabelRequirement(key, LabelOperator.Equals, [text]));
                     }
                     else
@@ -297,12 +297,12 @@ internal sealed class LabelSelector
 
         var keyNode = expression["key"];
         var key = keyNode is JsonValue k && k.GetValueKind() == JsonValueKind.String ? k.GetValue<string>() : "";
-        errors.AddRange(LabelValidation.IsQualifiedName(key).Select(message => FieldError.Invalid(path + ".key", key, message)));
+        errors.AddRange(NameValidation.IsQualifiedName(key).Select(message => FieldError.Invalid(path + ".key", key, message)));
         for (var i = 0; i < values.Count; i++)
         {
             var value = values[i];
             var valuePath = string.Create(CultureInfo.InvariantCulture, $"{path}.values[{i}]");
-            errors.AddRange(LabelValidation.IsValidLabelValue(value).Select(message => FieldError.Invalid(valuePath, value, message)));
+            errors.AddRange(NameValidation.IsValidLabelValue(value).Select(message => FieldError.Invalid(valuePath, value, message)));
         }
 
         return errors.Count == before && op is { } valid ? new LabelRequirement(key, valid, values) : null;

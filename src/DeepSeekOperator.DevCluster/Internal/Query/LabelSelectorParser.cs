@@ -192,10 +192,10 @@ internal static class LabelSelectorParser
                 return $"found '{key}', expected: identifier";
             }
 
-            var keyErrors = LabelValidation.IsQualifiedName(key);
+            var keyErrors = NameValidation.IsQualifiedName(key);
             if (keyErrors.Count > 0)
             {
-                return new FieldError(FieldErrorType.Invalid, "<nil>", FieldError.Quote(key), string.Join("; ", keyErrors)).ToString();
+                return new FieldError(FieldErrorType.Invalid, "<nil>", GoText.Quote(key), string.Join("; ", keyErrors)).ToString();
             }
 
             if (notExists || Lookahead(values: true).Token is Token.EndOfString or Token.Comma)
@@ -365,7 +365,7 @@ internal static class LabelSelectorParser
                 {
                     if (!LabelRequirement.TryParseInt64(values[i], out _))
                     {
-                        errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i), FieldError.Quote(values[i]),
+                        errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i), GoText.Quote(values[i]),
                             "for 'Gt', 'Lt' operators, the value must be an integer").ToString());
                     }
                 }
@@ -373,10 +373,10 @@ internal static class LabelSelectorParser
 
             for (var i = 0; i < values.Length; i++)
             {
-                var problems = LabelValidation.IsValidLabelValue(values[i]);
+                var problems = NameValidation.IsValidLabelValue(values[i]);
                 if (problems.Count > 0)
                 {
-                    errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i) + "[" + key + "]", FieldError.Quote(values[i]),
+                    errors.Add(new FieldError(FieldErrorType.Invalid, ValuePath(i) + "[" + key + "]", GoText.Quote(values[i]),
                         string.Join("; ", problems)).ToString());
                 }
             }

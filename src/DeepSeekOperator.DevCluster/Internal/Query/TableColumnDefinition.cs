@@ -72,7 +72,7 @@ internal sealed record TableRequest
             null or "" or "Metadata" => (TableIncludeObject.Metadata, null),
             "Object" => (TableIncludeObject.Object, null),
             "None" => (TableIncludeObject.None, null),
-            _ => (TableIncludeObject.Metadata, $"unrecognized includeObject value: {FieldError.Quote(value)}"),
+            _ => (TableIncludeObject.Metadata, $"unrecognized includeObject value: {GoText.Quote(value)}"),
         };
         return error is null;
     }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace DeepSeekOperator.DevCluster.Internal.Schema;
 
@@ -8,33 +7,30 @@ namespace DeepSeekOperator.DevCluster.Internal.Schema;
 /// subdomain (<c>ValidateObjectMetaAccessor</c> with <c>NameIsDNSSubdomain</c>), and every embedded resource
 /// (<c>x-kubernetes-embedded-resource</c>) needs an <c>apiVersion</c> and a <c>kind</c> (<c>objectmeta.Validate</c>).
 /// </summary>
-internal static partial class ObjectMetaValidation
+internal static class ObjectMetaValidation
 {
-    private const string Dns1123SubdomainFormat = @"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-    private const string Dns1035LabelFormat = "[a-z]([-a-z0-9]*[a-z0-9])?";
-
     /// <summary>Checks <c>metadata.name</c> and <c>metadata.generateName</c> of a custom object.</summary>
     public static void ValidateRoot(JsonNode? obj, List<FieldError> errors)
     {
         var metadata = (obj as JsonObject)?["metadata"] as JsonObject;
-        var generateName = JsonValues.StringOf(metadata?["generateName"]) ?? string.Empty;
+        var generateName = Json.String(metadata?["generateName"]) ?? string.Empty;
         if (generateName.Length > 0)
         {
             var masked = generateName.EndsWith('-') ? generateName[..^1] + "a" : generateName;
-            foreach (var message in Dns1123Subdomain(masked))
+            foreach (var message in NameValidation.IsDns1123Subdomain(masked))
             {
                 errors.Add(FieldError.Invalid("metadata.generateName", generateName, message));
             }
         }
 
-        var name = JsonValues.StringOf(metadata?["name"]) ?? string.Empty;
+        var name = Json.String(metadata?["name"]) ?? string.Empty;
         if (name.Length == 0)
         {
             errors.Add(FieldError.Required("metadata.name", "name or generateName is required"));
             return;
         }
 
-        foreach (var message in Dns1123Subdomain(name))
+        foreach (var message in NameValidation.IsDns1123Subdomain(name))
         {
             errors.Add(FieldError.Invalid("metadata.name", name, message));
         }
@@ -79,21 +75,6 @@ internal static partial class ObjectMetaValidation
         }
     }
 
-    /// <summary>The messages of apimachinery's <c>IsDNS1123Subdomain</c>.</summary>
-    public static IEnumerable<string> Dns1123Subdomain(string value)
-    {
-        if (value.Length > 253)
-        {
-            yield return "must be no more than 253 characters";
-        }
-
-        if (!Dns1123Subdomain().IsMatch(value))
-        {
-            yield return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character " +
-                         $"(e.g. 'example.com', regex used for validation is '{Dns1123SubdomainFormat}')";
-        }
-    }
-
     private static void EmbeddedResource(JsonObject obj, string path, List<FieldError> errors)
     {
         if (!obj.ContainsKey("apiVersion"))
@@ -112,7 +93,7 @@ internal static partial class ObjectMetaValidation
             switch (key)
             {
                 case "apiVersion":
-                    if (JsonValues.StringOf(member) is not { } apiVersion)
+                    if (Json.String(member) is not { } apiVersion)
                     {
                         errors.Add(new FieldError(FieldErrorType.Invalid, field, GoText.Value(member), "must be a string"));
                     }
@@ -127,7 +108,7 @@ internal static partial class ObjectMetaValidation
 
                     break;
                 case "kind":
-                    if (JsonValues.StringOf(member) is not { } kind)
+                    if (Json.String(member) is not { } kind)
                     {
                         errors.Add(new FieldError(FieldErrorType.Invalid, field, GoText.Value(member), "must be a string"));
                     }
@@ -135,7 +116,7 @@ internal static partial class ObjectMetaValidation
                     {
                         errors.Add(FieldError.Invalid(field, kind, "must not be empty"));
                     }
-                    else if (Dns1035Label(kind.ToLowerInvariant()).ToList() is { Count: > 0 } problems)
+                    else if (NameValidation.IsDns1035Label(kind.ToLowerInvariant()) is { Count: > 0 } problems)
                     {
                         errors.Add(FieldError.Invalid(field, kind, "may have mixed case, but should otherwise match: " + string.Join(",", problems)));
                     }
@@ -144,9 +125,9 @@ internal static partial class ObjectMetaValidation
                 case "metadata" when member is JsonObject metadata:
                     foreach (var name in new[] { "name", "generateName" })
                     {
-                        if (JsonValues.StringOf(metadata[name]) is { Length: > 0 } segment)
+                        if (Json.String(metadata[name]) is { Length: > 0 } segment)
                         {
-                            foreach (var message in PathSegmentName(segment))
+                            foreach (var message in NameValidation.IsValidPathSegmentName(segment))
                             {
                                 errors.Add(FieldError.Invalid(FieldPath.Child(field, name), segment, message));
                             }
@@ -160,41 +141,4 @@ internal static partial class ObjectMetaValidation
             }
         }
     }
-
-    private static IEnumerable<string> Dns1035Label(string value)
-    {
-        if (value.Length > 63)
-        {
-            yield return "must be no more than 63 characters";
-        }
-
-        if (!Dns1035Label().IsMatch(value))
-        {
-            yield return "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character " +
-                         $"(e.g. 'my-name' or 'abc-123', regex used for validation is '{Dns1035LabelFormat}')";
-        }
-    }
-
-    private static IEnumerable<string> PathSegmentName(string name)
-    {
-        if (name is "." or "..")
-        {
-            yield return $"may not be '{name}'";
-            yield break;
-        }
-
-        foreach (var illegal in new[] { "/", "%" })
-        {
-            if (name.Contains(illegal, StringComparison.Ordinal))
-            {
-                yield return $"may not contain '{illegal}'";
-            }
-        }
-    }
-
-    [GeneratedRegex("^" + Dns1123SubdomainFormat + @"\z")]
-    private static partial Regex Dns1123Subdomain();
-
-    [GeneratedRegex("^" + Dns1035LabelFormat + @"\z")]
-    private static partial Regex Dns1035Label();
 }

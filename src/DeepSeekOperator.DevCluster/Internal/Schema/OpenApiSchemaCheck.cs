@@ -401,7 +401,7 @@ internal sealed class OpenApiSchemaCheck(IValidationRules rules)
     private void Forbid(string path, string detail) => schemaErrors.Add(FieldError.Forbidden(path, detail));
 
     private static FieldError NotSupported(string path, string value, IEnumerable<string> supported) =>
-        new(FieldErrorType.NotSupported, path, FieldError.Quote(value), "supported values: " + string.Join(", ", supported.Select(FieldError.Quote)));
+        new(FieldErrorType.NotSupported, path, GoText.Quote(value), "supported values: " + string.Join(", ", supported.Select(GoText.Quote)));
 
     private static bool HasNewlines(string text) => text.Contains('\n', StringComparison.Ordinal) || text.Contains('\r', StringComparison.Ordinal);
 

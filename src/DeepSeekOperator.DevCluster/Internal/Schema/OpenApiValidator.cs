@@ -34,7 +34,7 @@ internal sealed class OpenApiValidator(string prefix)
         CheckJunctors(s, data, name, old, errors);
         if (kind == JsonKind.String)
         {
-            var text = JsonValues.StringOf(data)!;
+            var text = Json.String(data)!;
             CheckString(s, text, name, errors);
             if (s.Format is { } format && !StringFormats.IsValid(format, text))
             {
@@ -194,11 +194,11 @@ internal sealed class OpenApiValidator(string prefix)
         }
         else if (s.MinLength is { } min && CountRunes(text) < min)
         {
-            errors.Add(Invalid(name, FieldError.Quote(text), $"{name} in body should be at least {min} chars long"));
+            errors.Add(Invalid(name, GoText.Quote(text), $"{name} in body should be at least {min} chars long"));
         }
         else if (s.PatternRegex is { } regex && !GoRegex.IsMatch(regex, text))
         {
-            errors.Add(Invalid(name, FieldError.Quote(text), $"{name} in body should match '{s.Pattern}'"));
+            errors.Add(Invalid(name, GoText.Quote(text), $"{name} in body should match '{s.Pattern}'"));
         }
     }
 
@@ -292,7 +292,7 @@ internal sealed class OpenApiValidator(string prefix)
             return;
         }
 
-        var supported = values.Select(v => JsonValues.StringOf(v) ?? GoText.Marshal(v)).Select(FieldError.Quote);
+        var supported = values.Select(v => Json.String(v) ?? GoText.Marshal(v)).Select(GoText.Quote);
         errors.Add(new FieldError(FieldErrorType.NotSupported, FieldOf(name), GoText.Value(data), "supported values: " + string.Join(", ", supported)));
     }
 
@@ -319,7 +319,7 @@ internal sealed class OpenApiValidator(string prefix)
 
             if (s.AdditionalPropertiesForbidden)
             {
-                errors.Add(Invalid(name, FieldError.Quote(key), $"{name}.{key} in body is a forbidden property"));
+                errors.Add(Invalid(name, GoText.Quote(key), $"{name}.{key} in body is a forbidden property"));
             }
             else if (s.AdditionalProperties is { } additional)
             {
@@ -400,9 +400,9 @@ internal sealed class OpenApiValidator(string prefix)
     private FieldError Invalid(string name, string value, string detail) => new(FieldErrorType.Invalid, FieldOf(name), value, detail);
 
     private FieldError TypeInvalid(string name, string value, string type, string found) =>
-        new(FieldErrorType.TypeInvalid, FieldOf(name), FieldError.Quote(value), $"{name} in body must be of type {type}: {FieldError.Quote(found)}");
+        new(FieldErrorType.TypeInvalid, FieldOf(name), GoText.Quote(value), $"{name} in body must be of type {type}: {GoText.Quote(found)}");
 
     /// <summary>The junctor failures kube-openapi reports as plain errors, which apiextensions puts at the prefix (printed <c>&lt;nil&gt;</c> when empty).</summary>
     private FieldError JunctorError(string detail) =>
-        new(FieldErrorType.Invalid, prefix.Length == 0 ? "<nil>" : prefix, FieldError.Quote(string.Empty), detail);
+        new(FieldErrorType.Invalid, prefix.Length == 0 ? "<nil>" : prefix, GoText.Quote(string.Empty), detail);
 }

@@ -7,7 +7,7 @@ namespace DeepSeekOperator.DevCluster.Internal.Schema;
 internal static class SchemaJson
 {
     /// <summary>A string keyword; empty when absent or of another type.</summary>
-    public static string Text(JsonObject schema, string keyword) => JsonValues.StringOf(schema[keyword]) ?? string.Empty;
+    public static string Text(JsonObject schema, string keyword) => Json.String(schema[keyword]) ?? string.Empty;
 
     /// <summary>Whether a boolean keyword is true.</summary>
     public static bool Flag(JsonObject schema, string keyword) => schema[keyword] is JsonValue value && value.GetValueKind() == JsonValueKind.True;
@@ -27,7 +27,7 @@ internal static class SchemaJson
 
     /// <summary>The strings of a keyword holding a list of them.</summary>
     public static IReadOnlyList<string> Strings(JsonObject schema, string keyword) =>
-        schema[keyword] is JsonArray list ? [.. list.Select(JsonValues.StringOf).OfType<string>()] : [];
+        schema[keyword] is JsonArray list ? [.. list.Select(Json.String).OfType<string>()] : [];
 
     /// <summary>A property of a schema, or null.</summary>
     public static JsonObject? Property(JsonObject schema, string name) => (schema["properties"] as JsonObject)?[name] as JsonObject;

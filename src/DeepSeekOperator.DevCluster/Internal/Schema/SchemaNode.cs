@@ -19,13 +19,13 @@ internal sealed class SchemaNode
     private SchemaNode(JsonObject source)
     {
         Source = source;
-        Type = JsonValues.StringOf(source["type"]) is { Length: > 0 } type ? type : null;
+        Type = Json.String(source["type"]) is { Length: > 0 } type ? type : null;
         Nullable = Flag(source, "nullable");
         IntOrString = Flag(source, "x-kubernetes-int-or-string");
         PreserveUnknownFields = Flag(source, "x-kubernetes-preserve-unknown-fields");
         EmbeddedResource = Flag(source, "x-kubernetes-embedded-resource");
         Types = IntOrString ? ["integer", "string"] : Type is null ? [] : [Type];
-        Format = StringFormats.Supported(JsonValues.StringOf(source["format"]));
+        Format = StringFormats.Supported(Json.String(source["format"]));
         Maximum = Number(source, "maximum");
         Minimum = Number(source, "minimum");
         MultipleOf = Number(source, "multipleOf");
@@ -37,7 +37,7 @@ internal sealed class SchemaNode
         MinItems = Integer(source, "minItems");
         MaxProperties = Integer(source, "maxProperties");
         MinProperties = Integer(source, "minProperties");
-        Pattern = JsonValues.StringOf(source["pattern"]) is { Length: > 0 } pattern ? pattern : null;
+        Pattern = Json.String(source["pattern"]) is { Length: > 0 } pattern ? pattern : null;
         PatternRegex = Pattern is null ? null : GoRegex.TryCompile(Pattern, out _);
         Required = Strings(source["required"]);
         Enum = source["enum"] is JsonArray values ? [.. values.Select(v => v?.DeepClone())] : null;
@@ -61,12 +61,12 @@ internal sealed class SchemaNode
 
         Items = source["items"] is JsonObject items ? new SchemaNode(items) : null;
         Default = source["default"]?.DeepClone();
-        ListType = JsonValues.StringOf(source["x-kubernetes-list-type"]);
+        ListType = Json.String(source["x-kubernetes-list-type"]);
         ListMapKeys = Strings(source["x-kubernetes-list-map-keys"]);
-        MapType = JsonValues.StringOf(source["x-kubernetes-map-type"]);
+        MapType = Json.String(source["x-kubernetes-map-type"]);
         var rules = source["x-kubernetes-validations"] as JsonArray;
         HasRules = rules is { Count: > 0 };
-        HasTransitionRules = rules?.Any(r => r is JsonObject rule && RuleText.UsesOldSelf(JsonValues.StringOf(rule["rule"]) ?? string.Empty)) == true;
+        HasTransitionRules = rules?.Any(r => r is JsonObject rule && RuleText.UsesOldSelf(Json.String(rule["rule"]) ?? string.Empty)) == true;
         SubtreeHasRules = HasRules || Properties.Any(p => p.Value.SubtreeHasRules) ||
                           AdditionalProperties?.SubtreeHasRules == true || Items?.SubtreeHasRules == true;
         SubtreeHasListTypes = ListType is "set" or "map" || Properties.Any(p => p.Value.SubtreeHasListTypes) ||
@@ -194,7 +194,7 @@ internal sealed class SchemaNode
             : null;
 
     private static string[] Strings(JsonNode? node) =>
-        node is JsonArray array ? [.. array.Select(JsonValues.StringOf).OfType<string>()] : [];
+        node is JsonArray array ? [.. array.Select(Json.String).OfType<string>()] : [];
 
     private static SchemaNode[] Children(JsonNode? node) =>
         node is JsonArray array ? [.. array.OfType<JsonObject>().Select(s => new SchemaNode(s))] : [];

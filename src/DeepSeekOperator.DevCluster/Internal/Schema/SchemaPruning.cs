@@ -47,13 +47,13 @@ internal static class SchemaPruning
                     var member = schema?.Member(key);
                     if (member is not null)
                     {
-                        Prune(obj[key], member, false, Child(path, key), pruned);
+                        Prune(obj[key], member, false, FieldPath.Child(path, key), pruned);
                     }
                     else
                     {
                         if (!IsMetaField(key) || path.Length > 0)
                         {
-                            pruned.Add(Child(path, key));
+                            pruned.Add(FieldPath.Child(path, key));
                         }
 
                         obj.Remove(key);
@@ -85,7 +85,7 @@ internal static class SchemaPruning
 
                     if (schema.Member(key) is { } member)
                     {
-                        Prune(obj[key], member, false, Child(path, key), pruned);
+                        Prune(obj[key], member, false, FieldPath.Child(path, key), pruned);
                     }
                 }
 
@@ -101,6 +101,4 @@ internal static class SchemaPruning
     }
 
     private static bool IsMetaField(string key) => key is "apiVersion" or "kind" or "metadata";
-
-    private static string Child(string path, string key) => path.Length == 0 ? key : path + "." + key;
 }

@@ -251,7 +251,7 @@ internal static class SchemaShape
             return kind != JsonKind.Null;
         }
 
-        errors.Add(new FieldError(FieldErrorType.TypeInvalid, path, FieldError.Quote(JsonValues.TypeName(kind)), "must be of type " + typeName));
+        errors.Add(new FieldError(FieldErrorType.TypeInvalid, path, GoText.Quote(JsonValues.TypeName(kind)), "must be of type " + typeName));
         return false;
     }
 }

@@ -34,7 +34,7 @@ internal static class SchemaValidation
         {
             if (errors.Any(IsBlocking))
             {
-                errors.Add(new FieldError(FieldErrorType.Invalid, "<nil>", FieldError.Quote("null"), RulesNotCheckedMessage));
+                errors.Add(new FieldError(FieldErrorType.Invalid, "<nil>", GoText.Quote("null"), RulesNotCheckedMessage));
             }
             else
             {

@@ -1,10 +1,11 @@
-namespace DeepSeekOperator.DevCluster.Internal.Query;
+namespace DeepSeekOperator.DevCluster.Internal;
 
 /// <summary>
-/// The label key and value checks of apimachinery's <c>util/validation</c> (<c>IsQualifiedName</c>, <c>IsValidLabelValue</c>,
-/// <c>IsDNS1123Subdomain</c>), with the messages a 1.32 kube-apiserver gives.
+/// The name checks of apimachinery's <c>util/validation</c> (<c>IsQualifiedName</c>, <c>IsValidLabelValue</c>,
+/// <c>IsDNS1123Subdomain</c>, <c>IsDNS1035Label</c>) and <c>path.IsValidPathSegmentName</c>, with the messages a 1.32
+/// kube-apiserver gives.
 /// </summary>
-internal static class LabelValidation
+internal static class NameValidation
 {
     private const string QualifiedNameFormat = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
     private const string QualifiedNameMessage =
@@ -15,9 +16,14 @@ internal static class LabelValidation
     private const string Dns1123SubdomainFormat = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
     private const string Dns1123SubdomainMessage =
         "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+    private const string Dns1035LabelFormat = "[a-z]([-a-z0-9]*[a-z0-9])?";
+    private const string Dns1035LabelMessage =
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
     private const int QualifiedNameMaxLength = 63;
     private const int LabelValueMaxLength = 63;
     private const int Dns1123SubdomainMaxLength = 253;
+    private const int Dns1035LabelMaxLength = 63;
+    private static readonly string[] PathSegmentMayNotContain = ["/", "%"];
 
     /// <summary>The problems with a label key (<c>[prefix/]name</c>); empty when it is valid.</summary>
     public static IReadOnlyList<string> IsQualifiedName(string value)
@@ -83,7 +89,7 @@ internal static class LabelValidation
         return errors;
     }
 
-    /// <summary>The problems with a DNS-1123 subdomain (a label key prefix); empty when it is valid.</summary>
+    /// <summary>The problems with a DNS-1123 subdomain (an object name, a label key prefix); empty when it is valid.</summary>
     public static IReadOnlyList<string> IsDns1123Subdomain(string value)
     {
         var errors = new List<string>();
@@ -99,6 +105,29 @@ internal static class LabelValidation
 
         return errors;
     }
+
+    /// <summary>The problems with a DNS-1035 label; empty when it is valid.</summary>
+    public static IReadOnlyList<string> IsDns1035Label(string value)
+    {
+        var errors = new List<string>();
+        if (Utf8Length(value) > Dns1035LabelMaxLength)
+        {
+            errors.Add(MaxLengthError(Dns1035LabelMaxLength));
+        }
+
+        if (!IsDns1123Label(value) || !char.IsAsciiLetterLower(value[0]))
+        {
+            errors.Add(RegexError(Dns1035LabelMessage, Dns1035LabelFormat, "my-name", "abc-123"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>The problems with a name that becomes a segment of a URL path; empty when it is valid.</summary>
+    public static IReadOnlyList<string> IsValidPathSegmentName(string name) =>
+        name is "." or ".."
+            ? [$"may not be '{name}'"]
+            : [.. PathSegmentMayNotContain.Where(illegal => name.Contains(illegal, StringComparison.Ordinal)).Select(illegal => $"may not contain '{illegal}'")];
 
     private static bool IsQualifiedNamePart(string name) =>
         name.Length > 0
