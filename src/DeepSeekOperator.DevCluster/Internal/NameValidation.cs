@@ -2,7 +2,7 @@ namespace DeepSeekOperator.DevCluster.Internal;
 
 /// <summary>
 /// The name checks of apimachinery's <c>util/validation</c> (<c>IsQualifiedName</c>, <c>IsValidLabelValue</c>,
-/// <c>IsDNS1123Subdomain</c>, <c>IsDNS1035Label</c>) and <c>path.IsValidPathSegmentName</c>, with the messages a 1.32
+/// <c>IsDNS1123Subdomain</c>, <c>IsDNS1123Label</c>, <c>IsDNS1035Label</c>) and <c>path.IsValidPathSegmentName</c>, with the messages a 1.32
 /// kube-apiserver gives.
 /// </summary>
 internal static class NameValidation
@@ -16,6 +16,9 @@ internal static class NameValidation
     private const string Dns1123SubdomainFormat = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
     private const string Dns1123SubdomainMessage =
         "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+    private const string Dns1123LabelFormat = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+    private const string Dns1123LabelMessage =
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
     private const string Dns1035LabelFormat = "[a-z]([-a-z0-9]*[a-z0-9])?";
     private const string Dns1035LabelMessage =
         "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
@@ -101,6 +104,23 @@ internal static class NameValidation
         if (!value.Split('.').All(IsDns1123Label))
         {
             errors.Add(RegexError(Dns1123SubdomainMessage, Dns1123SubdomainFormat, "example.com"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>The problems with a DNS-1123 label (namespace names, container names); empty when it is valid.</summary>
+    public static IReadOnlyList<string> IsDns1123LabelName(string value)
+    {
+        var errors = new List<string>();
+        if (Utf8Length(value) > Dns1035LabelMaxLength)
+        {
+            errors.Add(MaxLengthError(Dns1035LabelMaxLength));
+        }
+
+        if (!IsDns1123Label(value))
+        {
+            errors.Add(RegexError(Dns1123LabelMessage, Dns1123LabelFormat, "my-name", "123-abc"));
         }
 
         return errors;
