@@ -188,7 +188,8 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
             return;
         }
 
-        await WriteObjectAsync(context, result.Deleted ? 200 : 202, type, result.Object);
+        // kube-apiserver answers 202 for a delete left pending only when orphanDependents=false was asked for.
+        await WriteObjectAsync(context, result.Deleted || options.OrphanDependents != false ? 200 : 202, type, result.Object);
     }
 
     /// <summary>kube-apiserver returns the deleted object for these kinds and a Status for the others.</summary>
@@ -232,6 +233,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         var query = context.Request.Query;
         string? policy = query["propagationPolicy"].FirstOrDefault();
         long? grace = long.TryParse(query["gracePeriodSeconds"].FirstOrDefault(), out var g) ? g : null;
+        bool? orphanDependents = bool.TryParse(query["orphanDependents"].FirstOrDefault(), out var orphan) ? orphan : null;
         if (IsTrue(query["orphanDependents"]))
         {
             policy ??= "Orphan";
@@ -248,6 +250,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
             if (Json.Bool(body["orphanDependents"]) is { } o)
             {
                 policy ??= o ? "Orphan" : "Background";
+                orphanDependents = o;
             }
 
             if (Json.Int64(body["gracePeriodSeconds"]) is { } seconds)
@@ -260,7 +263,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
             dryRun |= body["dryRun"] is JsonArray modes && modes.Any(m => m?.ToString() == "All");
         }
 
-        return new DeleteOptions(policy, grace, uid, rv, dryRun);
+        return new DeleteOptions(policy, grace, uid, rv, dryRun, orphanDependents);
     }
 
     private static WriteOptions WriteOptionsOf(HttpContext context)
