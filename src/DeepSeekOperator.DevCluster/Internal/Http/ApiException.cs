@@ -50,8 +50,12 @@ internal sealed class ApiException : Exception
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = Message,
-            ["reason"] = Reason,
         };
+        if (Reason.Length > 0)
+        {
+            status["reason"] = Reason;
+        }
+
         if (Details is not null)
         {
             status["details"] = Details.DeepClone();

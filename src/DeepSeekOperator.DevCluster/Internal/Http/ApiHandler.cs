@@ -135,6 +135,12 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
     {
         var body = await ReadObjectAsync(context, type);
         var options = WriteOptionsOf(context);
+        if (!options.DryRun && ulong.TryParse(Meta.ResourceVersion(body), out var resourceVersion) && resourceVersion != 0)
+        {
+            // etcd3's store refuses this with a plain error, which kube-apiserver answers as 500 with no reason.
+            throw new ApiException(500, "", "resourceVersion should not be set on objects to be created");
+        }
+
         var created = objects.Create(type, path.Version, path.Namespace, body, options);
         AddWarnings(context, options);
         await WriteObjectAsync(context, options.DryRun ? 200 : 201, type, created);
