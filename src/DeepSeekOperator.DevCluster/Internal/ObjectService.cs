@@ -29,9 +29,10 @@ internal sealed record DeleteOptions(
     long? GracePeriodSeconds = null,
     string? PreconditionUid = null,
     string? PreconditionResourceVersion = null,
-    bool DryRun = false);
+    bool DryRun = false,
+    bool? OrphanDependents = null);
 
-/// <summary>The outcome of a delete: the object as it now is, and whether it is gone (200) or pending finalizers (202).</summary>
+/// <summary>The outcome of a delete: the object as it now is, and whether it is gone or still held by finalizers or a grace period.</summary>
 internal sealed record DeleteResult(JsonObject Object, bool Deleted);
 
 /// <summary>

@@ -178,7 +178,7 @@ internal sealed partial class ApiHandler
         }
 
         ObjectStore.Subscription subscription;
-        var lastRevision = 0L;
+        var startRevision = 0L;
         response.StatusCode = 200;
         response.ContentType ??= JsonType;
         response.Headers.CacheControl = "no-cache, private";
@@ -186,7 +186,7 @@ internal sealed partial class ApiHandler
         {
             var (snapshot, revision, sub) = Store.WatchWithSnapshot(type.StorageKey, ns);
             subscription = sub;
-            lastRevision = revision;
+            startRevision = revision;
             if (sendInitial != false)
             {
                 foreach (var item in snapshot.Where(filter.Matches))
@@ -213,11 +213,10 @@ internal sealed partial class ApiHandler
             }
 
             subscription = started.Value.Subscription;
-            lastRevision = from;
+            startRevision = from;
             foreach (var change in started.Value.Replay)
             {
                 await WriteChangeAsync(response, change, ns, filter, render, token);
-                lastRevision = change.Revision;
             }
         }
 
@@ -242,11 +241,11 @@ internal sealed partial class ApiHandler
                     }
                     catch (OperationCanceledException) when (!token.IsCancellationRequested)
                     {
-                        // Quiet for a bookmark interval: tell the client how far it is up to date.
+                        // Quiet for a bookmark interval: tell the client how far it is up to date. As the watch cache
+                        // does, every bookmark newer than the watch's start is sent, even at a revision already delivered.
                         var revision = Store.Revision;
-                        if (!reader.TryPeek(out _) && revision > lastRevision)
+                        if (!reader.TryPeek(out _) && revision > startRevision)
                         {
-                            lastRevision = revision;
                             await WriteBookmarkAsync(response, type, path.Version, revision, initialEventsEnd: false, token);
                             await response.Body.FlushAsync(token);
                         }
@@ -262,7 +261,6 @@ internal sealed partial class ApiHandler
                     while (reader.TryRead(out var change))
                     {
                         await WriteChangeAsync(response, change, ns, filter, render, token);
-                        lastRevision = change.Revision;
                     }
 
                     await response.Body.FlushAsync(token);

@@ -128,6 +128,12 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
     {
         var body = await ReadObjectAsync(context, type);
         var options = WriteOptionsOf(context);
+        if (!options.DryRun && ulong.TryParse(Meta.ResourceVersion(body), out var resourceVersion) && resourceVersion != 0)
+        {
+            // etcd3's store refuses this with a plain error, which kube-apiserver answers as 500 with no reason.
+            throw new ApiException(500, "", "resourceVersion should not be set on objects to be created");
+        }
+
         var created = objects.Create(type, path.Version, path.Namespace, body, options);
         AddWarnings(context, options);
         await WriteObjectAsync(context, options.DryRun ? 200 : 201, type, created);
@@ -181,7 +187,8 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
             return;
         }
 
-        await WriteObjectAsync(context, result.Deleted ? 200 : 202, type, result.Object);
+        // kube-apiserver answers 202 for a delete left pending only when orphanDependents=false was asked for.
+        await WriteObjectAsync(context, result.Deleted || options.OrphanDependents != false ? 200 : 202, type, result.Object);
     }
 
     /// <summary>kube-apiserver returns the deleted object for these kinds and a Status for the others.</summary>
@@ -225,6 +232,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
         var query = context.Request.Query;
         string? policy = query["propagationPolicy"].FirstOrDefault();
         long? grace = long.TryParse(query["gracePeriodSeconds"].FirstOrDefault(), out var g) ? g : null;
+        bool? orphanDependents = bool.TryParse(query["orphanDependents"].FirstOrDefault(), out var orphan) ? orphan : null;
         if (IsTrue(query["orphanDependents"]))
         {
             policy ??= "Orphan";
@@ -241,6 +249,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
             if (Json.Bool(body["orphanDependents"]) is { } o)
             {
                 policy ??= o ? "Orphan" : "Background";
+                orphanDependents = o;
             }
 
             if (Json.Int64(body["gracePeriodSeconds"]) is { } seconds)
@@ -253,7 +262,7 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
             dryRun |= body["dryRun"] is JsonArray modes && modes.Any(m => m?.ToString() == "All");
         }
 
-        return new DeleteOptions(policy, grace, uid, rv, dryRun);
+        return new DeleteOptions(policy, grace, uid, rv, dryRun, orphanDependents);
     }
 
     private static WriteOptions WriteOptionsOf(HttpContext context)
