@@ -42,12 +42,17 @@ test: build ## Run every test and print "N passed, N failed"
 	exit $$status
 
 .PHONY: bench
-bench: bench-moe ## Run every benchmark (ratios measured in one run; never gates CI)
+bench: bench-moe bench-api ## Run every benchmark (ratios measured in one run; never gates CI)
 
 .PHONY: bench-moe
 bench-moe: restore ## Matmul ceiling, MoE expert compute at V2-Lite dimensions, decode tokens/s (Release build)
 	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
 	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench moe
+
+.PHONY: bench-api
+bench-api: restore ## Dev API server: ConfigMap creates/s, list latency, update-to-watch latency (Release build)
+	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
+	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench api
 
 .PHONY: manifests
 manifests: build ## Regenerate the CRD from the API types

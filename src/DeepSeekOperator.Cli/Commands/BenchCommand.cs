@@ -3,7 +3,10 @@ using DeepSeekOperator.Moe;
 
 namespace DeepSeekOperator.Cli.Commands;
 
-/// <summary><c>dsop bench moe</c>: the runtime's throughput on this machine, as ratios measured in one run.</summary>
+/// <summary>
+/// <c>dsop bench moe</c>: the runtime's throughput on this machine, as ratios measured in one run; <c>dsop bench api</c>:
+/// the development API server's write rate, list latency and watch latency, against their targets.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -25,6 +28,16 @@ internal static class BenchCommand
             await output.WriteAsync(MoeBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
             return 0;
         });
-        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe };
+        var api = new Command("api", "Measure the development API server through the official client over HTTPS: ConfigMap creates/s, list latency of a large namespace, and update-to-watch-event latency with many watchers.") { quick };
+        api.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            await error.WriteLineAsync($"{Environment.ProcessorCount} CPU threads, server and clients in this process; measuring (under a minute)...").ConfigureAwait(false);
+            var rows = await ApiBenchmark.RunAsync(error.WriteLine, parseResult.GetValue(quick), cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(ApiBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
+            return 0;
+        });
+        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api };
     }
 }
