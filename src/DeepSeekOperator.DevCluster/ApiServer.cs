@@ -169,6 +169,9 @@ public sealed class ApiServer : IAsyncDisposable
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>Runs a control loop beside the server until the server stops (controllers, the pod runner).</summary>
+    internal void RunBeside(Func<CancellationToken, Task> loop) => background.Add(Task.Run(() => loop(stopping.Token)));
+
     /// <summary>Drops every change up to the current revision from the watch window, as an etcd compaction does.</summary>
     public void Compact() => store.Compact(store.Revision);
 
