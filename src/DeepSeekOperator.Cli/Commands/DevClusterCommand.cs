@@ -12,6 +12,11 @@ internal static class DevClusterCommand
         {
             CreateApi(),
         };
+        foreach (var subcommand in DevClusterUp.Create())
+        {
+            command.Subcommands.Add(subcommand);
+        }
+
         return command;
     }
 

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging;
+
+namespace DeepSeekOperator.DevCluster;
+
+/// <summary>
+/// The whole development cluster on one machine: the API server, the workload controllers, the scheduler with its
+/// virtual nodes, and the pod runner that runs pods as local processes (or simulates them). For development and
+/// tests only; production is always real Kubernetes.
+/// </summary>
+public sealed class DevCluster : IAsyncDisposable
+{
+    private readonly string runtimeDirectory;
+    private readonly bool ownsRuntimeDirectory;
+
+    private DevCluster(ApiServer api, string runtimeDirectory, bool ownsRuntimeDirectory)
+    {
+        Api = api;
+        this.runtimeDirectory = runtimeDirectory;
+        this.ownsRuntimeDirectory = ownsRuntimeDirectory;
+    }
+
+    /// <summary>The API server (endpoints, token, CA, kubeconfig).</summary>
+    public ApiServer Api { get; }
+
+    /// <summary>Where pods' volumes and logs live.</summary>
+    public string RuntimeDirectory => runtimeDirectory;
+
+    /// <summary>Starts everything; objects in the state directory, if any, come back with it.</summary>
+    public static async Task<DevCluster> StartAsync(DevClusterOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var owns = options.RuntimeDirectory is null;
+        var runtime = options.RuntimeDirectory ?? Directory.CreateTempSubdirectory("dsop-dev-cluster-").FullName;
+        Directory.CreateDirectory(runtime);
+        var api = await ApiServer.StartAsync(options.Api, loggerFactory, cancellationToken);
+        return new DevCluster(api, runtime, owns);
+    }
+
+    /// <summary>Stops the pod runner (terminating every process), the controllers and the API server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        if (ownsRuntimeDirectory)
+        {
+            try
+            {
+                Directory.Delete(runtimeDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
