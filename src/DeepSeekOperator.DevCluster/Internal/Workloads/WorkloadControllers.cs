@@ -12,8 +12,9 @@ internal sealed class WorkloadControllers(ObjectService objects, ILoggerFactory 
 {
     private readonly DeploymentController deployments = new(objects, loggerFactory);
     private readonly ReplicaSetController replicaSets = new(objects, loggerFactory);
+    private readonly StatefulSetController statefulSets = new(objects, loggerFactory);
 
     /// <summary>Runs every controller until <paramref name="cancellationToken"/> fires.</summary>
     public Task RunAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(deployments.RunAsync(cancellationToken), replicaSets.RunAsync(cancellationToken));
+        Task.WhenAll(deployments.RunAsync(cancellationToken), replicaSets.RunAsync(cancellationToken), statefulSets.RunAsync(cancellationToken));
 }
