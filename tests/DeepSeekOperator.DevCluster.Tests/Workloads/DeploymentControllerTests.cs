@@ -199,4 +199,64 @@ public sealed class DeploymentControllerTests
         Assert.Equal((3, 3), (d.Status.UpdatedReplicas, d.Status.AvailableReplicas));
         Assert.Equal("registry.local/web:2", Assert.Single(await cluster.ReplicaSetsAsync("app=web"), rs => rs.Spec.Replicas == 3).Spec.Template.Spec.Containers[0].Image);
     }
+
+    [Fact]
+    public async Task RollingUpdate_WithoutSurge_TakesOnePodDownAtATimeAndNeverAsksForMore()
+    {
+        await using var cluster = await WorkloadCluster.StartAsync();
+        var deployment = WorkloadCluster.Deployment("web", 4);
+        deployment.Spec.Strategy = new V1DeploymentStrategy
+        {
+            Type = "RollingUpdate",
+            RollingUpdate = new V1RollingUpdateDeployment { MaxSurge = "0%", MaxUnavailable = 1 },
+        };
+        await cluster.Client.AppsV1.CreateNamespacedDeploymentAsync(deployment, "default");
+        await cluster.WaitForRolloutAsync("web");
+        var first = Assert.Single(await cluster.ReplicaSetsAsync("app=web")).Metadata.Name;
+        using var monitor = new RolloutMonitor(cluster.Server, "web");
+
+        await cluster.SetImageAsync("web", "registry.local/web:2");
+        var d = await cluster.WaitForRolloutAsync("web");
+        await monitor.CatchUpAsync(cluster.Server.Revision);
+
+        Assert.True(monitor.MaxRequested <= 4, $"the ReplicaSets asked for {monitor.MaxRequested} pods, more than replicas + maxSurge = 4");
+        Assert.True(monitor.MinReady >= 3, $"only {monitor.MinReady} pods were ready, fewer than replicas - maxUnavailable = 3");
+        var scaling = await cluster.EventMessagesAsync("web", "ScalingReplicaSet");
+        Assert.Equal($"Scaled down replica set {first} from 4 to 3", scaling[1]);
+        Assert.Equal((4, 4, 4), (d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas));
+        Assert.Equal(0, (await cluster.ReplicaSetsAsync("app=web"))[0].Spec.Replicas);
+    }
+
+    [Fact]
+    public async Task RollingUpdate_NoProgressWithinTheDeadline_ReportsProgressDeadlineExceeded()
+    {
+        await using var cluster = await WorkloadCluster.StartAsync();
+        var deployment = WorkloadCluster.Deployment("web", 2);
+        deployment.Spec.ProgressDeadlineSeconds = 1;
+        cluster.Kubelet.Ready = _ => false;
+
+        await cluster.Client.AppsV1.CreateNamespacedDeploymentAsync(deployment, "default");
+
+        var d = await cluster.WaitForDeploymentAsync(
+            "web", d => d.Status?.Conditions?.Any(c => c.Reason == "ProgressDeadlineExceeded") == true, "the progress deadline to pass");
+        var rs = Assert.Single(await cluster.ReplicaSetsAsync("app=web"));
+        var progressing = d.Status.Conditions.Single(c => c.Type == "Progressing");
+        Assert.Equal(("False", $"ReplicaSet \"{rs.Metadata.Name}\" has timed out progressing."), (progressing.Status, progressing.Message));
+        var available = d.Status.Conditions.Single(c => c.Type == "Available");
+        Assert.Equal(("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."), (available.Status, available.Reason, available.Message));
+        Assert.Equal((2, 2, 2), (d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.UnavailableReplicas));
+    }
+
+    [Fact]
+    public async Task Delete_TakesTheReplicaSetsAndPodsWithIt()
+    {
+        await using var cluster = await WorkloadCluster.StartAsync();
+        await cluster.Client.AppsV1.CreateNamespacedDeploymentAsync(WorkloadCluster.Deployment("web", 2), "default");
+        await cluster.WaitForRolloutAsync("web");
+
+        await cluster.Client.AppsV1.DeleteNamespacedDeploymentAsync("web", "default");
+
+        await Conformance.Eventually.ReadAsync(() => cluster.ReplicaSetsAsync("app=web"), list => list.Count == 0, "the ReplicaSet collected");
+        await Conformance.Eventually.ReadAsync(() => cluster.PodsAsync("app=web"), list => list.Count == 0, "the pods collected");
+    }
 }
