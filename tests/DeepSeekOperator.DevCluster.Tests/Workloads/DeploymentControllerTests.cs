@@ -93,7 +93,7 @@ public sealed class DeploymentControllerTests
         var d = await cluster.WaitForRolloutAsync("web");
         await monitor.CatchUpAsync(cluster.Server.Revision);
 
-        Assert.True(monitor.MaxRequested <= 4, $"the ReplicaSets asked for {monitor.MaxRequested} pods, more than replicas + maxSurge = 4");
+        Assert.True(monitor.MaxRequested <= 4, $"the ReplicaSets asked for {monitor.MaxRequested} pods, more than replicas + maxSurge = 4: {string.Join("; ", await cluster.EventMessagesAsync("web", "ScalingReplicaSet"))} {monitor.Trace}");
         Assert.True(monitor.MinReady >= 3, $"only {monitor.MinReady} pods were ready, fewer than replicas - maxUnavailable = 3");
         var replicaSets = await Conformance.Eventually.ReadAsync(
             () => cluster.ReplicaSetsAsync("app=web"), list => list.Count == 2, "the oldest ReplicaSet trimmed by revisionHistoryLimit");
@@ -142,8 +142,8 @@ public sealed class DeploymentControllerTests
         await cluster.ScaleAsync("web", 4);
         var d = await cluster.WaitForRolloutAsync("web");
 
-        var left = (await cluster.PodsAsync("app=web")).Select(p => p.Metadata.Name).ToList();
-        Assert.Equal(4, left.Count);
+        var left = (await Conformance.Eventually.ReadAsync(() => cluster.PodsAsync("app=web"), list => list.Count == 4, "the removed pod gone"))
+            .Select(p => p.Metadata.Name).ToList();
         Assert.DoesNotContain(unready, left);
         Assert.Equal((4, 4, 4), (d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas));
         var replicaSet = Assert.Single(await cluster.ReplicaSetsAsync("app=web"));
@@ -238,7 +238,7 @@ public sealed class DeploymentControllerTests
         await cluster.Client.AppsV1.CreateNamespacedDeploymentAsync(deployment, "default");
 
         var d = await cluster.WaitForDeploymentAsync(
-            "web", d => d.Status?.Conditions?.Any(c => c.Reason == "ProgressDeadlineExceeded") == true, "the progress deadline to pass");
+            "web", d => d.Status?.Replicas == 2 && d.Status.Conditions?.Any(c => c.Reason == "ProgressDeadlineExceeded") == true, "the progress deadline to pass");
         var rs = Assert.Single(await cluster.ReplicaSetsAsync("app=web"));
         var progressing = d.Status.Conditions.Single(c => c.Type == "Progressing");
         Assert.Equal(("False", $"ReplicaSet \"{rs.Metadata.Name}\" has timed out progressing."), (progressing.Status, progressing.Message));

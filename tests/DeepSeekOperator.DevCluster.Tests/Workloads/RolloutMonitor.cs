@@ -21,25 +21,34 @@ internal sealed class RolloutMonitor : IDisposable
     public RolloutMonitor(ApiServer server, string app)
     {
         this.app = app;
-        var (snapshot, at, sub) = server.Objects.Store.WatchWithSnapshot(null, null);
-        subscription = sub;
+        var store = server.Objects.Store;
+
+        // Subscribe and read the starting state under the store's lock, so that no change falls between them.
+        var (at, changes, replicaSetSnapshot, podSnapshot) = store.Write(writer =>
+        {
+            var (_, at, changes) = store.WatchWithSnapshot(null, null);
+            return (at, changes, writer.List("apps/replicasets", "default"), writer.List("pods", "default"));
+        });
+        subscription = changes;
         revision = at;
-        foreach (var item in server.Objects.Store.List("apps/replicasets", "default").Items)
+        foreach (var item in replicaSetSnapshot)
         {
             Apply("apps/replicasets", item, deleted: false);
         }
 
-        foreach (var item in server.Objects.Store.List("pods", "default").Items)
+        foreach (var item in podSnapshot)
         {
             Apply("pods", item, deleted: false);
         }
 
-        _ = snapshot;
         Reset();
         reading = ReadAsync();
     }
 
     public long MaxRequested { get; private set; }
+
+    /// <summary>Every ReplicaSet change seen, with the replicas asked for in all after it, to explain a failure.</summary>
+    public string Trace { get; private set; } = "";
 
     public long MinReady { get; private set; }
 
@@ -88,6 +97,11 @@ internal sealed class RolloutMonitor : IDisposable
                 lock (pods)
                 {
                     Apply(change.StorageKey, change.Object, change.Type == StoreEventType.Deleted);
+                    if (change.StorageKey == "apps/replicasets")
+                    {
+                        Trace += $"\n{change.Revision} {change.Type} {change.Object.Name} spec={Json.Int64(change.Object.Value["spec"]?["replicas"])} sum={replicaSets.Values.Sum()}";
+                    }
+
                     MaxRequested = Math.Max(MaxRequested, replicaSets.Values.Sum());
                     MinReady = Math.Min(MinReady, pods.Values.Count(p => p.Ready && p.Active));
                     MaxHashesRunning = Math.Max(MaxHashesRunning, pods.Values.Where(p => p.Active).Select(p => p.Hash).Distinct().Count());

@@ -276,6 +276,13 @@ internal sealed partial class DeploymentController
             }
 
             var count = Math.Min(maxCleanup - total, replicas - available);
+            if (count < 0)
+            {
+                // The ReplicaSet's status still counts pods its spec has already given up: wait for it to catch up.
+                throw new InvalidOperationException(
+                    $"when cleaning up unhealthy replicas, got invalid request to scale down {Meta.Namespace(rs)}/{Meta.Name(rs)} {replicas} -> {replicas - count}");
+            }
+
             var updated = ScaleReplicaSetAndRecordEvent(rs, replicas - count, d).Rs;
             total += count;
             oldRss[oldRss.FindIndex(o => Meta.Uid(o) == Meta.Uid(rs))] = updated;
