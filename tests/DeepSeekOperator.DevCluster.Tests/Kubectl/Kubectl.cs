@@ -134,6 +134,22 @@ internal sealed class RunningKubectl : IDisposable
         }
     }
 
+    /// <summary>Waits for kubectl to exit by itself and returns its exit code, failing after <paramref name="timeout"/>.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"kubectl did not exit within {timeout}");
+        }
+
+        return process.ExitCode;
+    }
+
     public void Dispose()
     {
         if (!process.HasExited)

@@ -19,6 +19,9 @@ namespace DeepSeekOperator.DevCluster.Internal.Admission;
 internal static partial class BuiltinSchemas
 {
     private static readonly ConcurrentDictionary<Type, Shape> Shapes = new();
+    private static readonly Lock ShapeBuild = new();
+    private static readonly Dictionary<Type, Shape> Building = [];
+    private static int buildDepth;
     private static readonly Lazy<Dictionary<(string Group, string Version, string Kind), Type>> Models = new(FindModels);
 
     /// <summary>
@@ -159,19 +162,45 @@ internal static partial class BuiltinSchemas
             return cached;
         }
 
-        // Recursive kinds (JSONSchemaProps) refer to themselves: register before filling in.
-        var shape = new Shape(ShapeKind.Object, GoName(model), GoName(model));
-        Shapes[model] = shape;
-        foreach (var property in model.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        // Shapes are built under one lock and published only once the outermost one is complete: a request decoding
+        // the same kind on another thread must never see a shape whose properties are still being filled in.
+        lock (ShapeBuild)
         {
-            var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name;
-            if (name is not null)
+            if (Shapes.TryGetValue(model, out cached) || Building.TryGetValue(model, out cached))
             {
-                shape.Properties[name] = ShapeOfValue(property.PropertyType);
+                return cached;
             }
-        }
 
-        return shape;
+            // Recursive kinds (JSONSchemaProps) refer to themselves: register before filling in.
+            var shape = new Shape(ShapeKind.Object, GoName(model), GoName(model));
+            Building[model] = shape;
+            buildDepth++;
+            try
+            {
+                foreach (var property in model.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+                {
+                    var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name;
+                    if (name is not null)
+                    {
+                        shape.Properties[name] = ShapeOfValue(property.PropertyType);
+                    }
+                }
+            }
+            finally
+            {
+                if (--buildDepth == 0)
+                {
+                    foreach (var (built, builtShape) in Building)
+                    {
+                        Shapes[built] = builtShape;
+                    }
+
+                    Building.Clear();
+                }
+            }
+
+            return shape;
+        }
     }
 
     private static Shape ShapeOfValue(Type type)
