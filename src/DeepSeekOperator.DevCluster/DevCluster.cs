@@ -1,3 +1,4 @@
+using DeepSeekOperator.DevCluster.Internal.Workloads;
 using Microsoft.Extensions.Logging;
 
 namespace DeepSeekOperator.DevCluster;
@@ -32,7 +33,9 @@ public sealed class DevCluster : IAsyncDisposable
         var owns = options.RuntimeDirectory is null;
         var runtime = options.RuntimeDirectory ?? Directory.CreateTempSubdirectory("dsop-dev-cluster-").FullName;
         Directory.CreateDirectory(runtime);
+        loggerFactory ??= Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         var api = await ApiServer.StartAsync(options.Api, loggerFactory, cancellationToken);
+        api.RunBeside(new WorkloadControllers(api.Objects, loggerFactory).RunAsync);
         return new DevCluster(api, runtime, owns);
     }
 
