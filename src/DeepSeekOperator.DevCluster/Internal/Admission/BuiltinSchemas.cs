@@ -152,6 +152,10 @@ internal static partial class BuiltinSchemas
             $"{type.Kind} in version \"{version}\" cannot be handled as a {type.Kind}: json: cannot unmarshal {jsonKind} into Go struct field {field} of type {shape.GoType}");
     }
 
+    /// <summary>
+    /// The shape of a model, built once. A shape is published only when it and every shape it refers to are complete,
+    /// so concurrent first decodes of a kind never see a half-built shape (and prune fields it does have).
+    /// </summary>
     private static Shape ShapeOf(Type model)
     {
         if (Shapes.TryGetValue(model, out var cached))
@@ -159,22 +163,39 @@ internal static partial class BuiltinSchemas
             return cached;
         }
 
+        var building = new Dictionary<Type, Shape>();
+        Build(model, building);
+        foreach (var (type, built) in building)
+        {
+            Shapes.TryAdd(type, built);
+        }
+
+        return Shapes[model];
+    }
+
+    private static Shape Build(Type model, Dictionary<Type, Shape> building)
+    {
+        if (Shapes.TryGetValue(model, out var cached) || building.TryGetValue(model, out cached))
+        {
+            return cached;
+        }
+
         // Recursive kinds (JSONSchemaProps) refer to themselves: register before filling in.
         var shape = new Shape(ShapeKind.Object, GoName(model), GoName(model));
-        Shapes[model] = shape;
+        building[model] = shape;
         foreach (var property in model.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name;
             if (name is not null)
             {
-                shape.Properties[name] = ShapeOfValue(property.PropertyType);
+                shape.Properties[name] = ShapeOfValue(property.PropertyType, building);
             }
         }
 
         return shape;
     }
 
-    private static Shape ShapeOfValue(Type type)
+    private static Shape ShapeOfValue(Type type, Dictionary<Type, Shape> building)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (underlying == typeof(string) || underlying == typeof(DateTime) || underlying == typeof(DateTimeOffset) || underlying == typeof(byte[]))
@@ -209,19 +230,19 @@ internal static partial class BuiltinSchemas
 
         if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(IDictionary<,>))
         {
-            var value = ShapeOfValue(underlying.GetGenericArguments()[1]);
+            var value = ShapeOfValue(underlying.GetGenericArguments()[1], building);
             return new Shape(ShapeKind.Map, $"map[string]{value.GoType}", "") { Items = value };
         }
 
         if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(IList<>))
         {
-            var item = ShapeOfValue(underlying.GetGenericArguments()[0]);
+            var item = ShapeOfValue(underlying.GetGenericArguments()[0], building);
             return new Shape(ShapeKind.Array, $"[]{item.GoType}", "") { Items = item };
         }
 
         if (underlying.IsClass && underlying.Namespace == typeof(V1Pod).Namespace && underlying.GetProperties().Any(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null))
         {
-            return ShapeOf(underlying);
+            return Build(underlying, building);
         }
 
         return new Shape(ShapeKind.Any, "interface {}", "");
