@@ -27,8 +27,23 @@ public sealed class SchedulerTests
         Assert.Equal("gpu-node-1", bound.Spec.NodeName);
         var scheduled = Assert.Single(bound.Status.Conditions, c => c.Type == "PodScheduled");
         Assert.Equal(("True", null, null), (scheduled.Status, scheduled.Reason, scheduled.Message));
-        var events = await cluster.EventsAsync("trainer");
-        Assert.Contains(events, e => e is { Type: "Normal", Reason: "Scheduled", Message: "Successfully assigned default/trainer to gpu-node-1" });
+        await Eventually.ReadAsync(
+            () => cluster.EventsAsync("trainer"),
+            events => events.Any(e => e is { Type: "Normal", Reason: "Scheduled", Message: "Successfully assigned default/trainer to gpu-node-1" }),
+            "the Scheduled event");
+    }
+
+    [Fact]
+    public async Task RetriedSchedulingFailure_CountsOnTheSameEvent()
+    {
+        await using var cluster = await SchedulingCluster.StartAsync(SchedulingCluster.Node("dev-node-1"));
+        await cluster.CreateAsync(SchedulingCluster.Pod("trainer", OneGpu));
+
+        var events = await Eventually.ReadAsync(() => cluster.EventsAsync("trainer"), e => e.Any(x => x.Count >= 2), "a retried scheduling attempt");
+
+        var failed = Assert.Single(events);
+        Assert.Equal("FailedScheduling", failed.Reason);
+        Assert.True(failed.LastTimestamp >= failed.FirstTimestamp);
     }
 
     [Fact]

@@ -41,7 +41,13 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
             return change.Previous is { } previous && !PodChanged(previous.Value, change.Object.Value) ? [] : [change.Object.Key];
         }
 
-        return FreesResources(change) ? Unschedulable() : [];
+        if (FreesResources(change))
+        {
+            return Unschedulable();
+        }
+
+        // A deleted pod that was waiting is forgotten by its next reconcile.
+        return change.Type == StoreEventType.Deleted && IsWaiting(change.Object.Key) ? [change.Object.Key] : [];
     }
 
     protected override IEnumerable<string> InitialKeys() =>
@@ -175,6 +181,14 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
         }
     }
 
+    private bool IsWaiting(string key)
+    {
+        lock (gate)
+        {
+            return unschedulable.ContainsKey(key);
+        }
+    }
+
     private void Forget(string key)
     {
         lock (gate)
@@ -194,8 +208,8 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
         }
 
         Log.Unschedulable(Logger, key, message);
-        SetUnschedulableCondition(pod, message);
         RecordFailedScheduling(pod, message.Length < EventMessageLimit ? message : message[..(EventMessageLimit - 4)] + " ...");
+        SetUnschedulableCondition(pod, message);
         Enqueue(key, TimeSpan.FromTicks(Math.Min(LastRetry.Ticks, FirstRetry.Ticks << Math.Min(attempts - 1, 20))));
     }
 
