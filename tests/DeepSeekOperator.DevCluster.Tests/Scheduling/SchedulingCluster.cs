@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DeepSeekOperator.DevCluster.Tests.Scheduling;
 
-/// <summary>An API server with virtual nodes and the scheduler running beside it.</summary>
+/// <summary>An API server with registered virtual nodes and the scheduler running beside it.</summary>
 internal sealed class SchedulingCluster : IAsyncDisposable
 {
     private readonly RunningApiServer running;
@@ -19,6 +19,10 @@ internal sealed class SchedulingCluster : IAsyncDisposable
         var running = await RunningApiServer.StartAsync();
         var cluster = new SchedulingCluster(running);
         cluster.Join(nodes);
+        await Conformance.Eventually.ReadAsync(
+            () => running.Client.CoreV1.ListNodeAsync(),
+            list => list.Items.Count == nodes.Length && list.Items.All(n => n.Status?.Allocatable is not null),
+            "registration of the nodes");
         running.Server.RunBeside(new Scheduler(running.Server.Objects, NullLoggerFactory.Instance).RunAsync);
         return cluster;
     }
