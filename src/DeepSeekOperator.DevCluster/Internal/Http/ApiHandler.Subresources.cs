@@ -215,28 +215,7 @@ internal sealed partial class ApiHandler
             throw ApiException.Invalid(type with { Kind = "Binding" }, path.Name, [FieldError.Required("target.name")]);
         }
 
-        var options = WriteOptionsOf(context);
-        objects.Patch(type, path.Version, path.Namespace, path.Name, current =>
-        {
-            if (current!["spec"]?["nodeName"]?.ToString() is { Length: > 0 } assigned)
-            {
-                throw ApiException.Conflict(type with { Plural = "pods/binding" }, path.Name, $"pod {path.Name} is already assigned to node \"{assigned}\"");
-            }
-
-            current["spec"]!["nodeName"] = node;
-            var status = current["status"] as JsonObject ?? [];
-            var conditions = status["conditions"] as JsonArray ?? [];
-            conditions.Add(new JsonObject
-            {
-                ["type"] = "PodScheduled",
-                ["status"] = "True",
-                ["lastProbeTime"] = null,
-                ["lastTransitionTime"] = Meta.Timestamp(objects.Time.GetUtcNow()),
-            });
-            status["conditions"] = conditions;
-            current["status"] = status;
-            return current;
-        }, options, "binding", createIfMissing: false);
+        PodBinding.Bind(objects, type, path.Version, path.Namespace, path.Name, node, Meta.Uid(binding), WriteOptionsOf(context));
         await WriteJsonAsync(context, 201, new JsonObject
         {
             ["kind"] = "Status",

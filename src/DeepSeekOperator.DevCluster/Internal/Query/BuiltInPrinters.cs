@@ -16,6 +16,7 @@ internal static class BuiltInPrinters
     private const string ContainersDescription = "Names of each container in the template.";
     private const string ImagesDescription = "Images referenced by each container in the template.";
     private const string ReadyReplicasDescription = "Number of the pod with ready state";
+    private const string NodeAddressesDescription = "List of addresses reachable to the node. Queried from cloud provider, if available.";
 
     private static readonly TableColumnDefinition NameColumn = new("Name", "string", "name", ColumnDescriptions.Name, 0);
     private static readonly TableColumnDefinition AgeColumn = new("Age", "string", "", ColumnDescriptions.CreationTimestamp, 0);
@@ -68,6 +69,14 @@ internal static class BuiltInPrinters
              Column("Max Unavailable", "The maximum number of pods that may be unavailable."),
              Column("Allowed Disruptions", "Calculated number of pods that may be disrupted at this time.", type: "integer"), AgeColumn],
             PodDisruptionBudgetCells),
+        [("", "nodes")] = new(
+            [NameColumn, Column("Status", "The status of the node"), Column("Roles", "The roles of the node"), AgeColumn,
+             Column("Version", "Kubelet Version reported by the node."),
+             Column("Internal-IP", NodeAddressesDescription, priority: 1), Column("External-IP", NodeAddressesDescription, priority: 1),
+             Column("OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", priority: 1),
+             Column("Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", priority: 1),
+             Column("Container-Runtime", "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).", priority: 1)],
+            NodeCells),
         [("networking.k8s.io", "networkpolicies")] = new(
             [NameColumn, Column("Pod-Selector", ColumnDescriptions.PodSelector), AgeColumn],
             (policy, now) => [Name(policy), LabelSelector.Format(JsonFields.At(policy, "spec", "podSelector") ?? new JsonObject()), Age(policy, now)]),
@@ -370,6 +379,52 @@ internal static class BuiltInPrinters
             Age(statefulSet, now),
             names,
             images,
+        ];
+    }
+
+    // printNode: the Ready condition (NotReady, or Unknown without one), SchedulingDisabled when cordoned, and the roles
+    // from node-role.kubernetes.io/<role> and kubernetes.io/role labels.
+    private static JsonArray NodeCells(JsonObject node, DateTimeOffset now)
+    {
+        var ready = JsonFields.Array(node, "status", "conditions").OfType<JsonObject>().LastOrDefault(c => JsonFields.String(c, "type") == "Ready");
+        var status = new List<string> { ready is null ? "Unknown" : JsonFields.String(ready, "status") == "True" ? "Ready" : "NotReady" };
+        if (JsonFields.OptionalBoolean(node, "spec", "unschedulable") == true)
+        {
+            status.Add("SchedulingDisabled");
+        }
+
+        var roles = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (key, value) in JsonFields.Object(node, "metadata", "labels") ?? [])
+        {
+            if (key.StartsWith("node-role.kubernetes.io/", StringComparison.Ordinal))
+            {
+                roles.Add(key["node-role.kubernetes.io/".Length..]);
+            }
+            else if (key == "kubernetes.io/role" && value?.ToString() is { Length: > 0 } role)
+            {
+                roles.Add(role);
+            }
+        }
+
+        string Address(string type) =>
+            JsonFields.Array(node, "status", "addresses").OfType<JsonObject>().FirstOrDefault(a => JsonFields.String(a, "type") == type) is { } address
+                ? JsonFields.String(address, "address")
+                : "<none>";
+
+        string Info(string field) => JsonFields.String(node, "status", "nodeInfo", field) is { Length: > 0 } value ? value : "<unknown>";
+
+        return
+        [
+            Name(node),
+            string.Join(',', status),
+            roles.Count == 0 ? "<none>" : string.Join(',', roles),
+            Age(node, now),
+            JsonFields.String(node, "status", "nodeInfo", "kubeletVersion"),
+            Address("InternalIP"),
+            Address("ExternalIP"),
+            Info("osImage"),
+            Info("kernelVersion"),
+            Info("containerRuntimeVersion"),
         ];
     }
 
