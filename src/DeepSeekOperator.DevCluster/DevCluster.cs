@@ -1,3 +1,6 @@
+using DeepSeekOperator.DevCluster.Internal.Networking;
+using DeepSeekOperator.DevCluster.Internal.Policy;
+using DeepSeekOperator.DevCluster.Internal.Scheduling;
 using DeepSeekOperator.DevCluster.Internal.Workloads;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +38,16 @@ public sealed class DevCluster : IAsyncDisposable
         Directory.CreateDirectory(runtime);
         loggerFactory ??= Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         var api = await ApiServer.StartAsync(options.Api, loggerFactory, cancellationToken);
-        api.RunBeside(new WorkloadControllers(api.Objects, loggerFactory).RunAsync);
+        var objects = api.Objects;
+        IReadOnlyList<NodeSpec> nodes = options.Nodes.Count == 0
+            ? [NodeSpec.Default()]
+            : [.. options.Nodes.Select(n => new NodeSpec { Name = n.Name, Cpu = n.Cpu, Memory = n.Memory, Gpus = n.Gpus })];
+        api.RunBeside(new VirtualNodes(objects, nodes, loggerFactory).RunAsync);
+        api.RunBeside(new Scheduler(objects, loggerFactory).RunAsync);
+        api.RunBeside(new WorkloadControllers(objects, loggerFactory).RunAsync);
+        api.RunBeside(new EndpointSliceController(objects, loggerFactory).RunAsync);
+        api.RunBeside(new EndpointsController(objects, loggerFactory).RunAsync);
+        api.RunBeside(new DisruptionController(objects, loggerFactory).RunAsync);
         return new DevCluster(api, runtime, owns);
     }
 
