@@ -20,8 +20,8 @@ public sealed record DevClusterOptions
     public IReadOnlyList<DevNode> Nodes { get; init; } = [];
 
     /// <summary>
-    /// Images that run as local processes: an image (or repository prefix) mapped to the command that plays its
-    /// entrypoint. Every other image runs simulated (Running and Ready, no process).
+    /// Images that run as local processes: an image (or repository prefix) mapped to the command (program and leading
+    /// arguments) that plays its entrypoint. Every other image runs simulated (Running and Ready, no process).
     /// </summary>
-    public IReadOnlyDictionary<string, string> ImageCommands { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ImageCommands { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 }

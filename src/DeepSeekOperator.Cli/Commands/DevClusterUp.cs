@@ -45,7 +45,7 @@ internal static class DevClusterUp
 
         public Option<string[]> Images { get; } = new("--image")
         {
-            Description = $"Run an image as a local process: IMAGE=COMMAND (repeatable). {ProjectImage} runs this dsop unless mapped otherwise; other images are simulated.",
+            Description = $"Run an image as a local process: IMAGE=COMMAND, the command split at spaces (repeatable). {ProjectImage} runs this dsop unless mapped otherwise; other images are simulated.",
         };
 
         public void AddTo(Command command)
@@ -92,11 +92,12 @@ internal static class DevClusterUp
 
         public DevClusterOptions ToOptions(ParseResult result)
         {
-            var images = new Dictionary<string, string>(StringComparer.Ordinal) { [ProjectImage] = SelfCommandLine() };
+            var (self, prefix) = SelfCommand();
+            var images = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { [ProjectImage] = [self, .. prefix] };
             foreach (var image in result.GetValue(Images) ?? [])
             {
                 var split = image.IndexOf('=', StringComparison.Ordinal);
-                images[image[..split]] = image[(split + 1)..];
+                images[image[..split]] = image[(split + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             }
 
             return new DevClusterOptions
@@ -316,12 +317,6 @@ internal static class DevClusterUp
         return Path.GetFileNameWithoutExtension(host) == "dotnet" && entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
             ? (host, [entry])
             : (host, []);
-    }
-
-    private static string SelfCommandLine()
-    {
-        var (file, prefix) = SelfCommand();
-        return string.Join(' ', prefix.Prepend(file));
     }
 
     private static DevNode? ParseNode(string text)
