@@ -1,5 +1,5 @@
-using System.Threading.Channels;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using DeepSeekOperator.DevCluster.Internal.Http;
 using DeepSeekOperator.DevCluster.Internal.Resources;
 using DeepSeekOperator.DevCluster.Internal.Storage;
