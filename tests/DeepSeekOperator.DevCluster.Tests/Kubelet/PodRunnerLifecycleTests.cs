@@ -162,7 +162,7 @@ public sealed class PodRunnerLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SecretVolume_ProjectsItemsWithTheirModes()
+    public async Task SecretVolume_ProjectsItemsWithTheirModes_AndAClaimGetsADirectoryThatOutlivesThePod()
     {
         await cluster.Client.CoreV1.CreateNamespacedSecretAsync(
             new V1Secret { Metadata = new V1ObjectMeta { Name = "creds" }, Data = new Dictionary<string, byte[]> { ["token"] = Encoding.UTF8.GetBytes("s3cret"), ["other"] = [1] } }, "default");
@@ -174,6 +174,7 @@ public sealed class PodRunnerLifecycleTests : IAsyncLifetime
                 Name = "creds",
                 Secret = new V1SecretVolumeSource { SecretName = "creds", Items = [new V1KeyToPath { Key = "token", Path = "auth/token", Mode = 256 }] },
             },
+            new V1Volume { Name = "weights", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = "weights" } },
         ];
         pod = await cluster.CreateAsync(pod);
         await cluster.WaitForAsync("secretive", PodRunnerCluster.IsReady, "Ready");
@@ -183,5 +184,9 @@ public sealed class PodRunnerLifecycleTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(Path.Combine(volume, "..data", "auth", "token")));
         Assert.False(File.Exists(Path.Combine(volume, "other")));
         Assert.NotNull(new FileInfo(Path.Combine(volume, "..data")).LinkTarget);
+        await cluster.Client.CoreV1.DeleteNamespacedPodAsync("secretive", "default");
+        await cluster.WaitForGoneAsync("secretive");
+        Assert.True(Directory.Exists(Path.Combine(cluster.Root, "pvc", "default", "weights")));
+        Assert.False(Directory.Exists(volume));
     }
 }

@@ -161,9 +161,9 @@ internal sealed partial class Kubelet : ControllerLoop
             if (!rt.Running.Any())
             {
                 WriteStatus(rt, terminal: true);
-                DeletePod(pod);
                 Forget(rt);
                 CleanUp(rt);
+                DeletePod(pod);
                 return;
             }
 
