@@ -18,7 +18,13 @@ namespace DeepSeekOperator.DevCluster.Internal.Admission;
 /// </summary>
 internal static partial class BuiltinSchemas
 {
+    // Complete shapes only: a shape is published once all of its properties are filled in, so that a request
+    // decoding concurrently with the first use of a kind never sees half a shape (and drops real fields as unknown).
     private static readonly ConcurrentDictionary<Type, Shape> Shapes = new();
+    private static readonly Lock ShapesGate = new();
+
+    // The shapes being built by the thread holding ShapesGate; recursive kinds (JSONSchemaProps) refer to themselves.
+    private static Dictionary<Type, Shape>? building;
     private static readonly Lazy<Dictionary<(string Group, string Version, string Kind), Type>> Models = new(FindModels);
 
     /// <summary>
@@ -159,19 +165,46 @@ internal static partial class BuiltinSchemas
             return cached;
         }
 
-        // Recursive kinds (JSONSchemaProps) refer to themselves: register before filling in.
-        var shape = new Shape(ShapeKind.Object, GoName(model), GoName(model));
-        Shapes[model] = shape;
-        foreach (var property in model.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        lock (ShapesGate)
         {
-            var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name;
-            if (name is not null)
+            if (Shapes.TryGetValue(model, out cached) || (building?.TryGetValue(model, out cached) ?? false))
             {
-                shape.Properties[name] = ShapeOfValue(property.PropertyType);
+                return cached;
+            }
+
+            var outermost = building is null;
+            building ??= [];
+            try
+            {
+                var shape = new Shape(ShapeKind.Object, GoName(model), GoName(model));
+                building[model] = shape;
+                foreach (var property in model.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+                {
+                    var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name;
+                    if (name is not null)
+                    {
+                        shape.Properties[name] = ShapeOfValue(property.PropertyType);
+                    }
+                }
+
+                if (outermost)
+                {
+                    foreach (var (built, builtShape) in building)
+                    {
+                        Shapes[built] = builtShape;
+                    }
+                }
+
+                return shape;
+            }
+            finally
+            {
+                if (outermost)
+                {
+                    building = null;
+                }
             }
         }
-
-        return shape;
     }
 
     private static Shape ShapeOfValue(Type type)
