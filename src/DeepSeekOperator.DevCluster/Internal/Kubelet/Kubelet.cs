@@ -160,9 +160,10 @@ internal sealed partial class Kubelet : ControllerLoop
             EnforceKillDeadlines(rt);
             if (!rt.Running.Any())
             {
-                WriteStatus(rt, terminal: true);
+                // As the kubelet, reclaim the pod's resources before the terminal status lets the pod go.
                 Forget(rt);
                 CleanUp(rt);
+                WriteStatus(rt, terminal: true);
                 DeletePod(pod);
                 return;
             }

@@ -77,9 +77,18 @@ internal sealed class ProcessGuard : IDisposable
     {
         lock (gate)
         {
-            if (!disposed)
+            if (disposed)
+            {
+                return;
+            }
+
+            try
             {
                 commands.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{operation} {processGroup}"));
+            }
+            catch (IOException)
+            {
+                // The watchdog is gone (someone killed it): the runner still stops its processes when it stops.
             }
         }
     }
