@@ -30,10 +30,12 @@ public sealed class ApiServer : IAsyncDisposable
     private readonly ObjectStore store;
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> background = [];
+    private readonly ApiHandler handler;
 
-    private ApiServer(WebApplication app, ServerCertificates certificates, ObjectStore store, ObjectService objects, string token)
+    private ApiServer(WebApplication app, ServerCertificates certificates, ObjectStore store, ObjectService objects, ApiHandler handler, string token)
     {
         this.app = app;
+        this.handler = handler;
         this.certificates = certificates;
         this.store = store;
         Objects = objects;
@@ -56,6 +58,13 @@ public sealed class ApiServer : IAsyncDisposable
     public long Revision => store.Revision;
 
     internal ObjectService Objects { get; }
+
+    /// <summary>Where <c>pods/log</c> reads from: the pod runner running beside the server, or null (logs are refused).</summary>
+    internal IPodLogSource? PodLogs
+    {
+        get => handler.PodLogs;
+        set => handler.PodLogs = value;
+    }
 
     /// <summary>Starts the server; objects in the state directory, if any, are loaded first.</summary>
     public static async Task<ApiServer> StartAsync(ApiServerOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
@@ -98,8 +107,8 @@ public sealed class ApiServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        var server = new ApiServer(app, certificates, store, objects, token);
-        app.Run(context => server.ServeAsync(context, handler));
+        var server = new ApiServer(app, certificates, store, objects, handler, token);
+        app.Run(server.ServeAsync);
 
         var controllers = new ClusterControllers(objects, customAdmission, loggerFactory, certificates.AuthorityPem);
         controllers.Restore();
@@ -197,7 +206,7 @@ public sealed class ApiServer : IAsyncDisposable
         stopping.Dispose();
     }
 
-    private Task ServeAsync(HttpContext context, ApiHandler handler)
+    private Task ServeAsync(HttpContext context)
     {
         if (context.Request.IsHttps && !Authorized(context.Request.Headers.Authorization.ToString()))
         {

@@ -195,7 +195,7 @@ internal sealed partial class ApiHandler
             IsTrue(query["timestamps"]),
             long.TryParse(query["limitBytes"].FirstOrDefault(), out var limit) ? limit : null);
         context.Response.ContentType = "text/plain";
-        if (logs is null || !await logs.StreamAsync(pod, container, options, context.Response.Body, context.RequestAborted))
+        if (PodLogs is not { } logs || !await logs.StreamAsync(pod, container, options, context.Response.Body, context.RequestAborted))
         {
             if (context.Response.HasStarted)
             {

@@ -19,6 +19,9 @@ internal sealed partial class ApiHandler(ObjectService objects, ApiServerSetting
 
     private const string JsonType = "application/json";
 
+    /// <summary>Where <c>pods/log</c> reads from; the pod runner sets itself here when it runs beside the server.</summary>
+    public IPodLogSource? PodLogs { get; set; } = logs;
+
     private ResourceRegistry Registry => objects.Registry;
 
     private ObjectStore Store => objects.Store;

@@ -1,0 +1,32 @@
+using DeepSeekOperator.DevCluster.Internal.Kubelet;
+
+namespace DeepSeekOperator.DevCluster.Tests.Kubelet;
+
+public sealed class PodIpAllocatorTests
+{
+    [Fact]
+    public void Allocate_CountsUpFrom127002_SkippingBroadcastAndNetworkAddresses()
+    {
+        var ips = new PodIpAllocator();
+
+        var given = Enumerable.Range(0, 254).Select(_ => ips.Allocate(null)).ToList();
+
+        Assert.Equal("127.0.0.2", given[0]);
+        Assert.Equal("127.0.0.254", given[252]);
+        Assert.Equal("127.0.1.1", given[253]);
+        Assert.Equal(given.Count, given.Distinct().Count());
+    }
+
+    [Fact]
+    public void Allocate_ReusesAReleasedAddressOnlyAfterRelease_AndHonoursAFreePreferredOne()
+    {
+        var ips = new PodIpAllocator();
+        var first = ips.Allocate(null);
+
+        Assert.NotEqual(first, ips.Allocate(first));
+        ips.Release(first);
+        Assert.Equal(first, ips.Allocate(first));
+        Assert.Equal("127.0.0.9", ips.Allocate("127.0.0.9"));
+        Assert.NotEqual("127.0.0.1", ips.Allocate("127.0.0.1"));
+    }
+}
