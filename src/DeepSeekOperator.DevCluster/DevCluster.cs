@@ -1,3 +1,4 @@
+using DeepSeekOperator.DevCluster.Internal.Kubelet;
 using DeepSeekOperator.DevCluster.Internal.Networking;
 using DeepSeekOperator.DevCluster.Internal.Policy;
 using DeepSeekOperator.DevCluster.Internal.Scheduling;
@@ -48,6 +49,14 @@ public sealed class DevCluster : IAsyncDisposable
         api.RunBeside(new EndpointSliceController(objects, loggerFactory).RunAsync);
         api.RunBeside(new EndpointsController(objects, loggerFactory).RunAsync);
         api.RunBeside(new DisruptionController(objects, loggerFactory).RunAsync);
+        var runner = new PodRunner(objects, new PodRunnerOptions
+        {
+            NodeNames = [.. nodes.Select(n => n.Name)],
+            RootDirectory = runtime,
+            Images = options.ImageCommands,
+        }, loggerFactory);
+        api.PodLogs = runner;
+        api.RunBeside(runner.RunAsync);
         return new DevCluster(api, runtime, owns);
     }
 
