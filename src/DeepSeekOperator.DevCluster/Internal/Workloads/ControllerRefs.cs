@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Http;
 using DeepSeekOperator.DevCluster.Internal.Query;
 using DeepSeekOperator.DevCluster.Internal.Resources;
+using DeepSeekOperator.DevCluster.Internal.Storage;
 
 namespace DeepSeekOperator.DevCluster.Internal.Workloads;
 
@@ -21,6 +22,24 @@ internal static class ControllerRefs
         var owner = ControllerOf(obj);
         name = owner?.Name ?? "";
         return owner is not null && owner.Kind == kind && owner.Group == group;
+    }
+
+    /// <summary>
+    /// The keys (<c>namespace/name</c>) of the controllers of <paramref name="kind"/> that control the changed object
+    /// before or after <paramref name="change"/>: a dependent moving between owners wakes both.
+    /// </summary>
+    public static HashSet<string> ControllerKeys(StoreEvent change, string group, string kind)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var version in new[] { change.Object.Value, change.Previous?.Value })
+        {
+            if (version is not null && IsControlledBy(version, group, kind, out var owner))
+            {
+                keys.Add(StoredObject.KeyOf(change.Object.Namespace, owner));
+            }
+        }
+
+        return keys;
     }
 
     /// <summary>The reference an owner puts on its dependents (<c>metav1.NewControllerRef</c>).</summary>

@@ -73,13 +73,7 @@ internal sealed partial class DeploymentController : ControllerLoop
             return keys;
         }
 
-        foreach (var rs in new[] { change.Object.Value, change.Previous?.Value })
-        {
-            if (rs is not null && ControllerRefs.IsControlledBy(rs, "apps", "Deployment", out var owner))
-            {
-                keys.Add(StoredObject.KeyOf(ns, owner));
-            }
-        }
+        keys.UnionWith(ControllerRefs.ControllerKeys(change, "apps", "Deployment"));
 
         if (change.Type != StoreEventType.Deleted && ControllerRefs.ControllerOf(change.Object.Value) is null)
         {

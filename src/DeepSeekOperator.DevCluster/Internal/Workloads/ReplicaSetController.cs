@@ -40,14 +40,7 @@ internal sealed partial class ReplicaSetController : ControllerLoop
         }
 
         var ns = change.Object.Namespace;
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var pod in new[] { change.Object.Value, change.Previous?.Value })
-        {
-            if (pod is not null && ControllerRefs.IsControlledBy(pod, "apps", "ReplicaSet", out var owner))
-            {
-                keys.Add(StoredObject.KeyOf(ns, owner));
-            }
-        }
+        var keys = ControllerRefs.ControllerKeys(change, "apps", "ReplicaSet");
 
         if (change.Type != StoreEventType.Deleted && ControllerRefs.ControllerOf(change.Object.Value) is null)
         {

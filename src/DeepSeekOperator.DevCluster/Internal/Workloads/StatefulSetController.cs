@@ -53,14 +53,7 @@ internal sealed partial class StatefulSetController : ControllerLoop
         }
 
         var ns = change.Object.Namespace;
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var pod in new[] { change.Object.Value, change.Previous?.Value })
-        {
-            if (pod is not null && ControllerRefs.IsControlledBy(pod, "apps", "StatefulSet", out var owner))
-            {
-                keys.Add(StoredObject.KeyOf(ns, owner));
-            }
-        }
+        var keys = ControllerRefs.ControllerKeys(change, "apps", "StatefulSet");
 
         if (change.Type != StoreEventType.Deleted && ControllerRefs.ControllerOf(change.Object.Value) is null
             && Identity(change.Object.Name) is { } identity)
