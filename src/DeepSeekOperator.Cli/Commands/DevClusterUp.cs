@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using DeepSeekOperator.DevCluster;
+using Microsoft.Extensions.Logging;
 
 namespace DeepSeekOperator.Cli.Commands;
 
@@ -245,10 +246,14 @@ internal static class DevClusterUp
             var output = parseResult.InvocationConfiguration.Output;
             var runtime = options.RuntimeDirectory(parseResult);
             Directory.CreateDirectory(runtime);
+            using var loggerFactory = LoggerFactory.Create(logging => logging
+                .AddSimpleConsole(console => console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ")
+                .AddFilter("Microsoft", LogLevel.Warning)
+                .SetMinimumLevel(LogLevel.Information));
             DevCluster.DevCluster cluster;
             try
             {
-                cluster = await DevCluster.DevCluster.StartAsync(options.ToOptions(parseResult), cancellationToken: cancellationToken).ConfigureAwait(false);
+                cluster = await DevCluster.DevCluster.StartAsync(options.ToOptions(parseResult), loggerFactory, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
