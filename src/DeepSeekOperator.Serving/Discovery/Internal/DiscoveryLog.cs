@@ -14,6 +14,9 @@ internal static partial class DiscoveryLog
     [LoggerMessage(Level = LogLevel.Information, Message = "EndpointSlice watch from resourceVersion {ResourceVersion} expired (410 Gone); listing again")]
     public static partial void WatchExpired(ILogger logger, string resourceVersion);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "EndpointSlice watch stream closed early; resuming from resourceVersion {ResourceVersion}")]
+    public static partial void WatchClosed(ILogger logger, string resourceVersion, Exception error);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "EndpointSlice watch reported an error")]
     public static partial void WatchError(ILogger logger, Exception error);
 
