@@ -33,6 +33,9 @@ public sealed class EndpointSliceShardResolverTests : IAsyncLifetime, IDisposabl
     {
         await stop.CancelAsync();
         await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Closing the client's connections first lets the server stop without waiting out open requests.
+        client.Dispose();
         await server.DisposeAsync();
     }
 

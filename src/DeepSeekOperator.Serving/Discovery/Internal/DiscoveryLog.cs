@@ -26,6 +26,9 @@ internal static partial class DiscoveryLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Placement revision {Revision} of model '{ModelId}' loaded from {Path}")]
     public static partial void PlacementLoaded(ILogger logger, long revision, string modelId, string path);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Placement file {Path} read again after a change in its directory; the placement is unchanged (revision {Revision})")]
+    public static partial void PlacementUnchanged(ILogger logger, string path, long revision);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Placement file {Path} rejected, keeping revision {Revision}: {Reason}")]
     public static partial void PlacementRejected(ILogger logger, string path, long revision, string reason);
 }
