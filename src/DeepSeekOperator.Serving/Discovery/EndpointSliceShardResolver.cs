@@ -130,22 +130,30 @@ public sealed class EndpointSliceShardResolver : IShardResolver
                 }
             },
             cancellationToken: cancellationToken);
-        await foreach (var (type, slice) in events.ConfigureAwait(false))
+        try
         {
-            resourceVersion = slice.Metadata.ResourceVersion;
-            switch (type)
+            await foreach (var (type, slice) in events.ConfigureAwait(false))
             {
-                case WatchEventType.Added or WatchEventType.Modified:
-                    slices[slice.Metadata.Name] = slice;
-                    Publish();
-                    break;
-                case WatchEventType.Deleted:
-                    slices.Remove(slice.Metadata.Name);
-                    Publish();
-                    break;
-                default:
-                    break;
+                resourceVersion = slice.Metadata.ResourceVersion;
+                switch (type)
+                {
+                    case WatchEventType.Added or WatchEventType.Modified:
+                        slices[slice.Metadata.Name] = slice;
+                        Publish();
+                        break;
+                    case WatchEventType.Deleted:
+                        slices.Remove(slice.Metadata.Name);
+                        Publish();
+                        break;
+                    default:
+                        break;
+                }
             }
+        }
+        catch (HttpRequestException e) when (e.InnerException is IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // The connection closed mid-stream, as when a server ends a watch at its timeout: resume, as client-go does on an unexpected EOF.
+            DiscoveryLog.WatchClosed(logger, resourceVersion, e);
         }
 
         if (expired)

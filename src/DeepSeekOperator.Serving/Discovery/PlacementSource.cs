@@ -101,6 +101,7 @@ public sealed class PlacementSource : IDisposable
             var json = placement.Serialize();
             if (json == currentJson)
             {
+                DiscoveryLog.PlacementUnchanged(logger, options.Path, placement.Revision);
                 return;
             }
 

@@ -49,7 +49,7 @@ public sealed class DnsShardResolverTests : IDisposable
         var endpoints = await Eventually.MatchAsync(resolver.WatchAsync(CancellationToken.None), e => e.IsReady);
 
         Assert.Equal(Expected(["10.0.0.1", "10.0.0.2"], ["10.0.1.1"]), endpoints);
-        Assert.Empty(logger.Warnings);
+        Assert.True(logger.Warnings.Count == 0, string.Join(Environment.NewLine, logger.Warnings));
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class DnsShardResolverTests : IDisposable
         var endpoints = await Eventually.MatchAsync(resolver.WatchAsync(CancellationToken.None), e => !e.IsReady);
 
         Assert.Equal([1], endpoints.ShardsWithoutReplicas);
-        Assert.Empty(logger.Warnings);
+        Assert.True(logger.Warnings.Count == 0, string.Join(Environment.NewLine, logger.Warnings));
     }
 
     [Fact]

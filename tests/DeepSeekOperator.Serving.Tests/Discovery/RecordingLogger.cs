@@ -9,7 +9,7 @@ internal sealed class RecordingLogger<T> : ILogger<T>
     private readonly List<(LogLevel Level, string Message)> entries = [];
     private TaskCompletionSource logged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The messages at warning level or above.</summary>
+    /// <summary>The messages at warning level or above, each with its exception.</summary>
     public IReadOnlyList<string> Warnings
     {
         get
@@ -31,7 +31,7 @@ internal sealed class RecordingLogger<T> : ILogger<T>
         TaskCompletionSource previous;
         lock (gate)
         {
-            entries.Add((logLevel, formatter(state, exception)));
+            entries.Add((logLevel, exception is null ? formatter(state, exception) : $"{formatter(state, exception)}: {exception}"));
             previous = logged;
             logged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
