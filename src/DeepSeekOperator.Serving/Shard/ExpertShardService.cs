@@ -121,7 +121,7 @@ public sealed class ExpertShardService : ExpertShard.ExpertShardBase
         }
         catch (OperationCanceledException) when (firstError is not null)
         {
-            // A step failed and stopped the reading; its error is the stream's status, thrown below.
+            // A step failed and cancelled the read in progress; its error is the stream's status, thrown below.
         }
 
         try

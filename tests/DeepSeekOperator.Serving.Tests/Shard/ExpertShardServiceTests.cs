@@ -216,10 +216,10 @@ public sealed class ExpertShardServiceTests : IClassFixture<ShardServerFixture>,
         var client = new ExpertShard.ExpertShardClient(channel);
         var hidden = new float[2 * ShardServerFixture.Config.HiddenSize];
 
+        // The request stream stays open, as a router's does: the refusal must end the call all the same.
         using var call = client.ForwardStream();
         await call.RequestStream.WriteAsync(ShardServerFixture.Request(1, Layer, hidden, [0], [4], [1f]));
         await call.RequestStream.WriteAsync(ShardServerFixture.Request(2, Layer, hidden, [0, 1], [4, 12], [1f, 1f]));
-        await call.RequestStream.CompleteAsync();
 
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
