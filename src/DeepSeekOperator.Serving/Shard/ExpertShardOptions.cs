@@ -1,25 +1,39 @@
 using DeepSeekOperator.Moe;
-using DeepSeekOperator.Serving.Placement;
 using DeepSeekOperator.Serving.Protocol;
+using DeepSeekOperator.Serving.Tensors;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Serving.Shard;
 
-/// <summary>What one expert shard serves: its index in the current placement, the placement and the model.</summary>
+/// <summary>What one expert shard is, whatever placement revision it serves: its index, the model, how it computes.</summary>
 public sealed record ExpertShardOptions
 {
-    /// <summary>The shard's index in <see cref="Locator"/>'s placement.</summary>
+    /// <summary>The shard's index in every placement it serves.</summary>
     public required int ShardIndex { get; init; }
 
-    /// <summary>The placement of the current revision, indexed; requests routed with another revision are refused.</summary>
-    public required ExpertLocator Locator { get; init; }
-
-    /// <summary>The model's architecture (the one <see cref="Locator"/> was checked against).</summary>
+    /// <summary>The model's architecture (the one every placement is checked against).</summary>
     public required ModelConfig Config { get; init; }
 
     /// <summary>The element type the experts compute in, advertised to routers as the one that loses nothing on the wire.</summary>
     public TensorDtype Dtype { get; init; } = TensorDtype.Float32;
 
-    /// <summary>The device the executor's experts live on; request tensors are created there.</summary>
+    /// <summary>The device the executors' experts live on; request tensors are created there.</summary>
     public Device Device { get; init; } = CPU;
+
+    /// <summary>Throws when an option is out of range.</summary>
+    /// <exception cref="ArgumentException">The message names the option.</exception>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Config);
+        ArgumentNullException.ThrowIfNull(Device);
+        if (ShardIndex < 0)
+        {
+            throw new ArgumentException($"ShardIndex must not be negative, got {ShardIndex}", nameof(ShardIndex));
+        }
+
+        if (!TensorBytes.IsSupported(Dtype))
+        {
+            throw new ArgumentException($"Dtype {(int)Dtype} is not one of TENSOR_DTYPE_FLOAT32, TENSOR_DTYPE_BFLOAT16", nameof(Dtype));
+        }
+    }
 }

@@ -1,17 +1,22 @@
+using System.Diagnostics;
+using System.Globalization;
 using DeepSeekOperator.Moe;
+using DeepSeekOperator.Serving.Observability;
 using DeepSeekOperator.Serving.Protocol;
 using DeepSeekOperator.Serving.Shard.Internal;
 using DeepSeekOperator.Serving.Tensors;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Serving.Shard;
 
 /// <summary>
 /// The <c>ExpertShard</c> gRPC service (DESIGN.md §6): runs the routed experts this shard holds for the tokens
-/// routers send it, and refuses requests that do not fit the shard or its placement revision.
+/// routers send it, and refuses requests that do not fit the shard or a placement revision it serves. Calls are
+/// counted in <see cref="ShardMetrics"/> and traced as <c>expert_shard.forward</c> spans of <see cref="ServingTelemetry.Source"/>.
 /// </summary>
 /// <remarks>
 /// Calls from any number of routers, and the steps of one stream, run concurrently and reach the executor at
@@ -20,49 +25,22 @@ namespace DeepSeekOperator.Serving.Shard;
 /// </remarks>
 public sealed class ExpertShardService : ExpertShard.ExpertShardBase
 {
-    private readonly ExpertShardOptions _options;
-    private readonly IExpertExecutor _executor;
+    private readonly ShardRevisions _revisions;
+    private readonly ShardMetrics _metrics;
     private readonly ILogger<ExpertShardService> _logger;
-    private readonly ForwardRequestCheck _check;
-    private readonly ShardInfo _info;
 
-    /// <summary>Serves the experts of <paramref name="options"/>' shard through <paramref name="executor"/>.</summary>
-    /// <param name="options">The shard's index, placement and model.</param>
-    /// <param name="executor">Runs the shard's experts; safe to call concurrently (see the remarks).</param>
+    /// <summary>Serves the placement revisions of <paramref name="revisions"/>, each through its own executor.</summary>
+    /// <param name="revisions">The revisions served and their executors, which must be safe to call concurrently (see the remarks).</param>
+    /// <param name="metrics">Where calls are counted and timed.</param>
     /// <param name="logger">Where refused calls are logged.</param>
-    /// <exception cref="ArgumentException">The shard index is not a shard of the placement, or the dtype is not supported.</exception>
-    public ExpertShardService(ExpertShardOptions options, IExpertExecutor executor, ILogger<ExpertShardService> logger)
+    public ExpertShardService(ShardRevisions revisions, ShardMetrics metrics, ILogger<ExpertShardService> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(revisions);
+        ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(logger);
-        var placement = options.Locator.Placement;
-        if ((uint)options.ShardIndex >= (uint)placement.Shards)
-        {
-            throw new ArgumentException($"ShardIndex {options.ShardIndex} is not a shard of placement revision {placement.Revision}, which has {placement.Shards}", nameof(options));
-        }
-
-        if (!TensorBytes.IsSupported(options.Dtype))
-        {
-            throw new ArgumentException($"Dtype {(int)options.Dtype} is not one of TENSOR_DTYPE_FLOAT32, TENSOR_DTYPE_BFLOAT16", nameof(options));
-        }
-
-        _options = options;
-        _executor = executor;
+        _revisions = revisions;
+        _metrics = metrics;
         _logger = logger;
-        var held = options.Config.MoeLayers.ToDictionary(layer => layer, layer => options.Locator.ExpertsOn(options.ShardIndex, layer));
-        _check = new ForwardRequestCheck(options.ShardIndex, placement.Revision, options.Config.HiddenSize, held);
-        _info = new ShardInfo
-        {
-            ModelId = placement.ModelId,
-            PlacementRevision = placement.Revision,
-            ShardIndex = (uint)options.ShardIndex,
-            Dtype = options.Dtype,
-            SupportedDtypes = { TensorDtype.Float32, TensorDtype.Bfloat16 },
-            HiddenSize = (uint)options.Config.HiddenSize,
-            ExpertsPerLayer = { held.Select(l => new LayerExperts { Layer = (uint)l.Key, Expert = { l.Value.Select(e => (uint)e) } }) },
-        };
-        ShardLog.Serving(logger, options.ShardIndex, placement.Revision, placement.ModelId, placement.SlotsPerShard, held.Count);
     }
 
     /// <inheritdoc />
@@ -140,26 +118,51 @@ public sealed class ExpertShardService : ExpertShard.ExpertShardBase
     }
 
     /// <inheritdoc />
-    public override Task<ShardInfo> GetInfo(GetInfoRequest request, ServerCallContext context) => Task.FromResult(_info.Clone());
+    /// <remarks>Before the first revision is served (its experts are loading) the call fails with UNAVAILABLE.</remarks>
+    public override Task<ShardInfo> GetInfo(GetInfoRequest request, ServerCallContext context) => Task.FromResult(_revisions.Info());
 
     private async Task<ForwardResponse> RunAsync(ForwardRequest request, CancellationToken cancellationToken)
     {
+        // A child of ASP.NET Core's request activity, which continues the router's traceparent.
+        using var activity = ServingTelemetry.Source.StartActivity("expert_shard.forward", ActivityKind.Internal);
+        activity?.SetTag("layer", request.Layer);
+        activity?.SetTag("tokens", request.NumTokens);
+        activity?.SetTag("revision", request.PlacementRevision);
+        ShardRevisions.Lease? lease = null;
         ExpertAssignments assignments;
         try
         {
-            assignments = _check.Check(request);
+            lease = _revisions.Acquire(request.StepId, request.PlacementRevision);
+            assignments = lease.Check.Check(request);
         }
         catch (RpcException e)
         {
+            lease?.Dispose();
+            _metrics.Refused.WithLabels(e.StatusCode.ToString()).Inc();
+            activity?.SetStatus(ActivityStatusCode.Error, e.Status.Detail);
             ShardLog.Refused(_logger, e.StatusCode, e.Status.Detail);
             throw;
         }
 
-        var values = TensorBytes.ToSingles(request.Hidden.Span, request.Dtype);
-        using var hidden = tensor(values, [request.NumTokens, request.HiddenSize], ScalarType.Float32, _options.Device);
-        using var output = await _executor.ForwardAsync((int)request.Layer, hidden, assignments, cancellationToken).ConfigureAwait(false);
-        using var onCpu = output.cpu();
-        var bytes = TensorBytes.FromSingles(onCpu.data<float>().ToArray(), request.Dtype);
-        return new ForwardResponse { StepId = request.StepId, Output = UnsafeByteOperations.UnsafeWrap(bytes) };
+        using (lease)
+        using (_metrics.Forward.NewTimer())
+        {
+            var values = TensorBytes.ToSingles(request.Hidden.Span, request.Dtype);
+            using var hidden = tensor(values, [request.NumTokens, request.HiddenSize], ScalarType.Float32, _revisions.Options.Device);
+            using var output = await lease.Executor.ForwardAsync((int)request.Layer, hidden, assignments, cancellationToken).ConfigureAwait(false);
+            using var onCpu = output.cpu();
+            var bytes = TensorBytes.FromSingles(onCpu.data<float>().ToArray(), request.Dtype);
+            Count(request);
+            return new ForwardResponse { StepId = request.StepId, Output = UnsafeByteOperations.UnsafeWrap(bytes) };
+        }
+    }
+
+    private void Count(ForwardRequest request)
+    {
+        _metrics.Tokens.Inc(request.NumTokens);
+        foreach (var (expert, tokens) in request.Expert.CountBy(e => e))
+        {
+            _metrics.ExpertTokens.WithLabels(expert.ToString(CultureInfo.InvariantCulture)).Inc(tokens);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Moe.Safetensors;
 using DeepSeekOperator.Serving.Placement;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Serving.Shard;
@@ -26,8 +27,15 @@ public static class ShardExperts
     /// Generates the experts <paramref name="shard"/> holds with the weights <see cref="SyntheticModel"/> gives a
     /// model of <paramref name="config"/> and <paramref name="seed"/>: the same values as the written model's.
     /// </summary>
+    /// <param name="config">The synthetic model's architecture.</param>
+    /// <param name="seed">The synthetic model's seed.</param>
+    /// <param name="locator">The placement.</param>
+    /// <param name="shard">The shard whose experts to generate.</param>
+    /// <param name="skew">The synthetic model's gate skew (it shapes the expert weights too).</param>
+    /// <param name="dtype">The element type the experts are kept and computed in.</param>
+    /// <param name="device">Where the experts live; the CPU when null.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="shard"/> is not a shard of the placement.</exception>
-    public static LocalExpertExecutor Synthetic(ModelConfig config, int seed, ExpertLocator locator, int shard, double skew = 0, ScalarType dtype = ScalarType.Float32)
+    public static LocalExpertExecutor Synthetic(ModelConfig config, int seed, ExpertLocator locator, int shard, double skew = 0, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(locator);
@@ -37,7 +45,19 @@ public static class ShardExperts
             .ToDictionary(spec => spec.Name);
         ExpertWeights Expert(int layer, int expert)
         {
-            Tensor Projection(string name) => SyntheticModel.Tensor(specs[ModelTensors.ExpertTensor(layer, expert, name)], seed, skew, dtype);
+            Tensor Projection(string name)
+            {
+                var weights = SyntheticModel.Tensor(specs[ModelTensors.ExpertTensor(layer, expert, name)], seed, skew, dtype);
+                if (device is null || device.type == DeviceType.CPU)
+                {
+                    return weights;
+                }
+
+                using (weights)
+                {
+                    return weights.to(device).DetachFromDisposeScope();
+                }
+            }
             return new ExpertWeights(Projection("gate_proj"), Projection("up_proj"), Projection("down_proj"));
         }
 

@@ -1,10 +1,8 @@
 using DeepSeekOperator.Serving.Protocol;
-using DeepSeekOperator.Serving.Shard;
 using DeepSeekOperator.Serving.Tensors;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DeepSeekOperator.Serving.Tests.Shard;
 
@@ -81,7 +79,7 @@ public sealed class ExpertShardServiceTests : IClassFixture<ShardServerFixture>,
 
     [Theory]
     [InlineData("layer", StatusCode.InvalidArgument, "layer 0 is not an MoE layer")]
-    [InlineData("placement_revision", StatusCode.FailedPrecondition, "placement_revision 6 is not this shard's placement revision 7")]
+    [InlineData("placement_revision", StatusCode.FailedPrecondition, "placement_revision 6 is not served by this shard (it serves 7)")]
     [InlineData("dtype", StatusCode.InvalidArgument, "dtype 9 is not one of")]
     [InlineData("hidden_size", StatusCode.InvalidArgument, "hidden_size 32 is not the model's hidden size 64")]
     [InlineData("hidden", StatusCode.InvalidArgument, "hidden has 1023 bytes, but num_tokens 4 × hidden_size 64 × 4 bytes")]
@@ -131,6 +129,7 @@ public sealed class ExpertShardServiceTests : IClassFixture<ShardServerFixture>,
 
         Assert.Equal(ShardServerFixture.ModelId, info.ModelId);
         Assert.Equal(ShardServerFixture.Revision, info.PlacementRevision);
+        Assert.Equal([ShardServerFixture.Revision], info.ServedRevisions);
         Assert.Equal((uint)ShardServerFixture.ShardIndex, info.ShardIndex);
         Assert.Equal(64u, info.HiddenSize);
         Assert.Equal(TensorDtype.Float32, info.Dtype);
@@ -233,12 +232,16 @@ public sealed class ExpertShardServiceTests : IClassFixture<ShardServerFixture>,
     }
 
     [Fact]
-    public void Constructor_ShardIndexOutsideThePlacement_IsRefusedNamingIt()
+    public async Task Forward_RevisionNewerThanAnyServed_IsRefusedNamingItAndTheServedOnes()
     {
-        var options = new ExpertShardOptions { ShardIndex = 4, Locator = _server.Locator, Config = ShardServerFixture.Config };
+        using var channel = _server.Channel();
+        var client = new ExpertShard.ExpertShardClient(channel);
+        var request = ShardServerFixture.Request(9, Layer, new float[ShardServerFixture.Config.HiddenSize], [0], [4], [1f]);
+        request.PlacementRevision = ShardServerFixture.Revision + 1;
 
-        var error = Assert.Throws<ArgumentException>(() => new ExpertShardService(options, _server.AllExperts, NullLogger<ExpertShardService>.Instance));
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await client.ForwardAsync(request));
 
-        Assert.Contains("ShardIndex 4 is not a shard of placement revision 7, which has 4", error.Message, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Equal("step 9: placement_revision 8 is not served by this shard (it serves 7)", error.Status.Detail);
     }
 }

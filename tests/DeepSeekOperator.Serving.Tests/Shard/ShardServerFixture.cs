@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using DeepSeekOperator.Moe;
+using DeepSeekOperator.Serving.Observability;
 using DeepSeekOperator.Serving.Placement;
 using DeepSeekOperator.Serving.Protocol;
 using DeepSeekOperator.Serving.Shard;
@@ -14,6 +15,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Serving.Tests.Shard;
@@ -22,20 +24,21 @@ namespace DeepSeekOperator.Serving.Tests.Shard;
 /// Shard 1 of a Contiguous placement of the tiny synthetic model over 4 shards, served by an in-process Kestrel
 /// on a free loopback port (HTTP/2 cleartext), and a reference executor holding every expert of the same model.
 /// </summary>
-public sealed class ShardServerFixture : IAsyncLifetime
+public sealed class ShardServerFixture : IAsyncLifetime, IDisposable
 {
     public const int ShardIndex = 1;
     public const int Seed = 11;
     public const long Revision = 7;
     public const string ModelId = "tiny-test";
 
-    private readonly LocalExpertExecutor _shardExperts;
+    private readonly ShardRevisions _revisions;
     private WebApplication? _app;
 
     public ShardServerFixture()
     {
         Locator = new ExpertLocator(PlacementGenerator.Contiguous(Config, ModelId, Revision, shards: 4, slotsPerShard: 4), Config);
-        _shardExperts = ShardExperts.Synthetic(Config, Seed, Locator, ShardIndex);
+        _revisions = new ShardRevisions(new ExpertShardOptions { ShardIndex = ShardIndex, Config = Config });
+        _revisions.Add(Locator, ShardExperts.Synthetic(Config, Seed, Locator, ShardIndex));
         var weights = SyntheticModel.Weights(Config, Seed);
         AllExperts = new LocalExpertExecutor(Config, Config.MoeLayers.ToDictionary(
             layer => layer,
@@ -69,8 +72,8 @@ public sealed class ShardServerFixture : IAsyncLifetime
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Logging.ClearProviders().AddProvider(new RecordingLoggerProvider(Logged));
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton(new ExpertShardOptions { ShardIndex = ShardIndex, Locator = Locator, Config = Config });
-        builder.Services.AddSingleton<IExpertExecutor>(_shardExperts);
+        builder.Services.AddSingleton(_revisions);
+        builder.Services.AddSingleton(new ShardMetrics(Metrics.NewCustomRegistry()));
         builder.Services.AddSingleton<ExpertShardService>();
         _app = builder.Build();
         _app.MapGrpcService<ExpertShardService>();
@@ -84,8 +87,12 @@ public sealed class ShardServerFixture : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
+    }
 
-        _shardExperts.Dispose();
+    /// <summary>Frees the experts, once the server has stopped (xUnit disposes after <see cref="DisposeAsync"/>).</summary>
+    public void Dispose()
+    {
+        _revisions.Dispose();
         AllExperts.Dispose();
     }
 

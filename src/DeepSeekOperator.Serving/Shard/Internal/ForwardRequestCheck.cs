@@ -6,10 +6,11 @@ using Grpc.Core;
 namespace DeepSeekOperator.Serving.Shard.Internal;
 
 /// <summary>
-/// Checks a <see cref="ForwardRequest"/> against what the shard serves (DESIGN.md §6) and turns it into
-/// assignments; the first mismatch is refused with a status naming the field and its value.
+/// Checks a <see cref="ForwardRequest"/> against what the shard serves under one placement revision (DESIGN.md §6)
+/// and turns it into assignments; the first mismatch is refused with a status naming the field and its value.
+/// The revision itself is checked by <see cref="ShardRevisions"/>, which picks the check.
 /// </summary>
-internal sealed class ForwardRequestCheck(int shard, long revision, int hiddenSize, IReadOnlyDictionary<int, IReadOnlyList<int>> heldByLayer)
+internal sealed class ForwardRequestCheck(int shard, int hiddenSize, IReadOnlyDictionary<int, IReadOnlyList<int>> heldByLayer)
 {
     private readonly Dictionary<int, HashSet<int>> _held = heldByLayer.ToDictionary(l => l.Key, l => l.Value.ToHashSet());
 
@@ -21,11 +22,6 @@ internal sealed class ForwardRequestCheck(int shard, long revision, int hiddenSi
         if (request.Layer > int.MaxValue || !_held.TryGetValue((int)request.Layer, out var held))
         {
             throw Refuse(StatusCode.InvalidArgument, step, $"layer {request.Layer} is not an MoE layer of the model (MoE layers: {string.Join(", ", _held.Keys.Order())})");
-        }
-
-        if (request.PlacementRevision != revision)
-        {
-            throw Refuse(StatusCode.FailedPrecondition, step, $"placement_revision {request.PlacementRevision} is not this shard's placement revision {revision}");
         }
 
         if (!TensorBytes.IsSupported(request.Dtype))
@@ -77,5 +73,6 @@ internal sealed class ForwardRequestCheck(int shard, long revision, int hiddenSi
         return new ExpertAssignments((int)request.NumTokens, tokens, experts, [.. request.Weight]);
     }
 
-    private static RpcException Refuse(StatusCode code, ulong step, string detail) => new(new Status(code, $"step {step}: {detail}"));
+    /// <summary>The refusal of step <paramref name="step"/>, its message starting with the step.</summary>
+    public static RpcException Refuse(StatusCode code, ulong step, string detail) => new(new Status(code, $"step {step}: {detail}"));
 }
