@@ -62,6 +62,7 @@ public static class Dsop
             ModelCommand.Create(),
             BenchCommand.Create(),
             DevClusterCommand.Create(),
+            ShardCommand.Create(),
         };
         root.SetAction(parseResult =>
         {
