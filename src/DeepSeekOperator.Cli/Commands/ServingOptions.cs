@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using DeepSeekOperator.Moe;
+using DeepSeekOperator.Serving.Hosting;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Cli.Commands;
@@ -45,8 +46,8 @@ internal sealed class ServingOptions
     /// <summary>The number of shards when <c>--shards</c> is given.</summary>
     public int? Shards(CommandResult result) => result.GetValue(_shards);
 
-    /// <summary>The values given.</summary>
-    public ServingChoices Read(ParseResult parseResult) => new()
+    /// <summary><paramref name="options"/> with the model and placement given on the command line.</summary>
+    public ShardHostOptions Apply(ShardHostOptions options, ParseResult parseResult) => options with
     {
         ModelDirectory = parseResult.GetValue(_model)?.FullName,
         Synthetic = parseResult.GetValue(_synthetic) switch
@@ -112,38 +113,4 @@ internal sealed class ServingOptions
             }
         }
     }
-}
-
-/// <summary>The model and placement a serving process was told to use (see <see cref="ServingOptions"/>).</summary>
-internal sealed record ServingChoices
-{
-    /// <summary><c>--model</c>, as a full path.</summary>
-    public string? ModelDirectory { get; init; }
-
-    /// <summary><c>--synthetic</c>.</summary>
-    public SyntheticPreset? Synthetic { get; init; }
-
-    /// <summary><c>--seed</c>.</summary>
-    public int Seed { get; init; }
-
-    /// <summary><c>--skew</c>.</summary>
-    public double Skew { get; init; }
-
-    /// <summary><c>--model-id</c>.</summary>
-    public string? ModelId { get; init; }
-
-    /// <summary><c>--placement</c>, as a full path.</summary>
-    public string? PlacementPath { get; init; }
-
-    /// <summary><c>--shards</c>.</summary>
-    public int? Shards { get; init; }
-
-    /// <summary><c>--slots-per-shard</c>.</summary>
-    public int? SlotsPerShard { get; init; }
-
-    /// <summary><c>--dtype</c>.</summary>
-    public ScalarType Dtype { get; init; } = ScalarType.Float32;
-
-    /// <summary><c>--device</c>.</summary>
-    public string Device { get; init; } = "cpu";
 }

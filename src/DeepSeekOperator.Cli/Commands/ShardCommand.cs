@@ -53,24 +53,15 @@ internal static class ShardCommand
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var choices = serving.Read(parseResult);
-            var options = new ShardHostOptions
-            {
-                ShardIndex = parseResult.GetValue(shardIndex),
-                ModelDirectory = choices.ModelDirectory,
-                Synthetic = choices.Synthetic,
-                Seed = choices.Seed,
-                Skew = choices.Skew,
-                ModelId = choices.ModelId,
-                PlacementPath = choices.PlacementPath,
-                Shards = choices.Shards,
-                SlotsPerShard = choices.SlotsPerShard,
-                BindAddress = parseResult.GetValue(bind)!,
-                GrpcPort = parseResult.GetValue(port),
-                MetricsPort = parseResult.GetValue(metricsPort),
-                Dtype = choices.Dtype,
-                Device = choices.Device,
-            };
+            var options = serving.Apply(
+                new ShardHostOptions
+                {
+                    ShardIndex = parseResult.GetValue(shardIndex),
+                    BindAddress = parseResult.GetValue(bind)!,
+                    GrpcPort = parseResult.GetValue(port),
+                    MetricsPort = parseResult.GetValue(metricsPort),
+                },
+                parseResult);
             ShardHost host;
             try
             {

@@ -9,12 +9,12 @@ using DeepSeekOperator.Serving.Tensors;
 using DeepSeekOperator.Serving.Tests.Discovery;
 using DeepSeekOperator.Serving.Tests.Shard;
 using Grpc.Core;
-using StatusCode = Grpc.Core.StatusCode;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using static TorchSharp.torch;
+using StatusCode = Grpc.Core.StatusCode;
 
 namespace DeepSeekOperator.Serving.Tests.Hosting;
 
