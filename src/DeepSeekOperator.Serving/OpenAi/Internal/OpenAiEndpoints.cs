@@ -41,14 +41,7 @@ internal sealed class OpenAiEndpoints(OpenAiApiOptions options, ILogger logger)
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
-            var error = OpenAiErrorException.From(e);
-            if (error is null)
-            {
-                OpenAiLog.RequestFailed(logger, context.Request.Method, context.Request.Path, e);
-                error = OpenAiErrorException.Internal(e);
-            }
-
-            status = await WriteErrorAsync(context, error).ConfigureAwait(false);
+            status = await WriteErrorAsync(context, ErrorFor(context, e)).ConfigureAwait(false);
         }
 
         options.Metrics.Requests.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
@@ -114,15 +107,7 @@ internal sealed class OpenAiEndpoints(OpenAiApiOptions options, ILogger logger)
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             // The status line has gone: the failure is the stream's last event.
-            var error = OpenAiErrorException.From(e);
-            if (error is null)
-            {
-                OpenAiLog.RequestFailed(logger, context.Request.Method, context.Request.Path, e);
-                error = OpenAiErrorException.Internal(e);
-            }
-
-            OpenAiLog.GenerationFailed(logger, header.Id, error.Status, error.Message);
-            await SendAsync(context, CompletionJson.Error(error)).ConfigureAwait(false);
+            await SendAsync(context, CompletionJson.Error(ErrorFor(context, e))).ConfigureAwait(false);
             return StatusCodes.Status200OK;
         }
 
@@ -168,6 +153,23 @@ internal sealed class OpenAiEndpoints(OpenAiApiOptions options, ILogger logger)
     /// <summary>Any other path under <c>/v1</c>.</summary>
     public static Task<int> UnknownRouteAsync(HttpContext context) =>
         throw new OpenAiErrorException(StatusCodes.Status404NotFound, $"Invalid URL ({context.Request.Method} {context.Request.Path})", "invalid_request_error", null, null);
+
+    /// <summary>The answer to a failure: its own for the failures the API expects (logged when the server is at fault), a 500 otherwise (logged as an error).</summary>
+    private OpenAiErrorException ErrorFor(HttpContext context, Exception exception)
+    {
+        if (OpenAiErrorException.From(exception) is not { } error)
+        {
+            OpenAiLog.RequestFailed(logger, context.Request.Method, context.Request.Path, exception);
+            return OpenAiErrorException.Internal(exception);
+        }
+
+        if (error.Status >= StatusCodes.Status500InternalServerError)
+        {
+            OpenAiLog.GenerationFailed(logger, context.Request.Method, context.Request.Path, error.Status, error.Message);
+        }
+
+        return error;
+    }
 
     private static async Task<int> WriteErrorAsync(HttpContext context, OpenAiErrorException error)
     {
