@@ -109,6 +109,17 @@ public sealed class OpenAiApiFaultTests
     }
 
     [Fact]
+    public async Task Text_IsSentAsUtf8_NotAsEscapes()
+    {
+        await using var server = await OpenAiServer.StartAsync(new ScriptedGenerator { Tokens = ScriptedGenerator.TokensOf("日本 \"ok\"") });
+        using var client = server.Client();
+
+        using var response = await PostAsync(client, "/v1/chat/completions", Chat + "}");
+
+        Assert.Contains("\"content\":\"日本 \\\"ok\\\"\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Created_ComesFromTheTimeProvider()
     {
         var time = new Discovery.ManualTime();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace DeepSeekOperator.Serving.OpenAi.Internal;
@@ -13,6 +14,9 @@ internal sealed record ResponseHeader(CompletionKind Kind, string Id, long Creat
 /// <summary>The completion objects OpenAI answers with, whole and as stream chunks, written as UTF-8 JSON.</summary>
 internal static class CompletionJson
 {
+    /// <summary>Text as UTF-8 rather than <c>\uXXXX</c> escapes, as OpenAI sends it: the answers are JSON, never HTML.</summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>A whole <c>chat.completion</c> or <c>text_completion</c>.</summary>
     public static byte[] Completion(ResponseHeader header, string text, string finishReason, int promptTokens, int completionTokens) =>
         Write(writer =>
@@ -51,7 +55,7 @@ internal static class CompletionJson
     public static byte[] Error(OpenAiErrorException error)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             error.WriteTo(writer);
         }
@@ -63,7 +67,7 @@ internal static class CompletionJson
     public static byte[] Write(Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             body(writer);
