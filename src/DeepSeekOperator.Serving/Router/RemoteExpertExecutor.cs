@@ -175,7 +175,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
             await Task.WhenAll(
                 UntilStopped(FollowResolverAsync),
                 UntilStopped(token => FollowPlacementsAsync(placements, token)),
-                UntilStopped(ProbeAsync)).ConfigureAwait(false);
+                UntilStopped(ProbeLoopAsync)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -288,6 +288,9 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
                 {
+                    // The replica answered; the request was wrong, and would be on any replica.
+                    replica.Succeeded();
+                    _metrics.DispatchFailures.WithLabels(label).Inc();
                     throw new InvalidOperationException($"expert shard {shard} replica {replica.Endpoint} refused the request as invalid: {e.Status.Detail}", e);
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -529,7 +532,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
     /// Every <see cref="RemoteExpertOptions.ProbeInterval"/>, or at once when replicas or placements change, asks
     /// replicas not known to be good, and those not yet listing a pending revision, for their info.
     /// </summary>
-    private async Task ProbeAsync(CancellationToken cancellationToken)
+    private async Task ProbeLoopAsync(CancellationToken cancellationToken)
     {
         var probes = new List<Task>();
         try

@@ -33,11 +33,8 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         foreach (var layer in Config.MoeLayers)
         {
             var (hidden, assignments) = RandomStep(seed: layer, tokenCount: 24);
-            using var input = tensor(hidden, [24, Config.HiddenSize]);
 
-            using var actual = await executor.ForwardAsync(layer, input, assignments, CancellationToken.None);
-
-            AssertClose(Expected(layer, hidden, assignments), actual, 1e-5f);
+            await AssertEqualsLocalAsync(executor, layer, hidden, assignments);
         }
 
         Assert.All(Enumerable.Range(0, 4), shard => Assert.Equal(Config.MoeLayers.Count, cluster.Record(shard, 0).Forwards.Count));
@@ -51,12 +48,10 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         await using var cluster = await ShardCluster.StartAsync(placement, replicas: 2);
         await using var executor = Executor(cluster, placement);
         var (hidden, assignments) = RandomStep(seed: 5, tokenCount: 40);
-        using var input = tensor(hidden, [40, Config.HiddenSize]);
 
         for (var call = 0; call < 2; call++)
         {
-            using var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None);
-            AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
+            await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
         }
 
         // Round robin: the two calls went to both replicas of every shard.
@@ -95,12 +90,8 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         var (hidden, _) = RandomStep(seed: 4, tokenCount: 3);
         // Token 0: experts 1 and 2 (shard 0); token 1: expert 5 (shard 1); token 2: no expert.
         var assignments = new ExpertAssignments(3, [0, 0, 1], [1, 2, 5], [0.25f, 0.5f, 1f]);
-        using var input = tensor(hidden, [3, Config.HiddenSize]);
 
-        using var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None);
-
-        AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
-        Assert.All(actual[2].data<float>().ToArray(), v => Assert.Equal(0f, v));
+        await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
         var toShard0 = Assert.Single(cluster.Record(0, 0).Forwards).Request;
         Assert.Equal(1u, toShard0.NumTokens);
         Assert.Equal([0u, 0u], toShard0.Token);
@@ -129,11 +120,8 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         await using var executor = Executor(cluster, placement);
         var (hidden, _) = RandomStep(seed: 6, tokenCount: 8);
         var assignments = new ExpertAssignments(8, [.. Enumerable.Range(0, 8)], [.. Enumerable.Repeat(7, 8)], [.. Enumerable.Repeat(0.5f, 8)]);
-        using var input = tensor(hidden, [8, Config.HiddenSize]);
 
-        using var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None);
-
-        AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
+        await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
         Assert.Equal(4u, Assert.Single(cluster.Record(0, 0).Forwards).Request.NumTokens);
         Assert.Equal(4u, Assert.Single(cluster.Record(1, 0).Forwards).Request.NumTokens);
     }
@@ -146,12 +134,10 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         await using var executor = Executor(cluster, placement);
         await cluster.StopAsync(0, 0);
         var (hidden, assignments) = RandomStep(seed: 7, tokenCount: 12);
-        using var input = tensor(hidden, [12, Config.HiddenSize]);
 
         for (var call = 0; call < 4; call++)
         {
-            using var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None);
-            AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
+            await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
         }
 
         Assert.Equal(4, cluster.Record(0, 1).Forwards.Count);
@@ -185,10 +171,7 @@ public sealed class RemoteExpertExecutorTests : IDisposable
 
         await cluster.RestartAsync(1, 1, placement);
         await WaitUntilAsync(() => executor.UnreachableShards.Count == 0, "shard 1 reachable again");
-        using (var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None))
-        {
-            AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
-        }
+        await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
 
         await stop.CancelAsync();
         await run;
@@ -207,8 +190,7 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         // Round robin sends one of the two calls to replica 1, which holds it past the deadline; it is retried on replica 0.
         for (var call = 0; call < 2; call++)
         {
-            using var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None);
-            AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
+            await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
         }
 
         Assert.Single(cluster.Record(0, 1).Forwards);
@@ -218,6 +200,25 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         cluster.Record(0, 0).Hold();
         var error = await Assert.ThrowsAsync<ShardUnavailableException>(async () => await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None));
         Assert.Contains("DeadlineExceeded", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ShardRefusesTheRequestAsInvalid_ThrowsItsMessageWithoutRetrying()
+    {
+        // The shards hold a Contiguous placement; the router believes revision 1 is RoundRobin.
+        var served = PlacementGenerator.Contiguous(Config, ShardCluster.ModelId, 1, shards: 2, slotsPerShard: 8);
+        var believed = PlacementGenerator.RoundRobin(Config, ShardCluster.ModelId, 1, shards: 2, slotsPerShard: 8);
+        await using var cluster = await ShardCluster.StartAsync(served, replicas: 2);
+        await using var executor = Executor(cluster, believed);
+        using var input = tensor(new float[Config.HiddenSize], [1, Config.HiddenSize]);
+
+        // Expert 1 is on shard 1 in RoundRobin, on shard 0 in Contiguous.
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await executor.ForwardAsync(Layer, input, new ExpertAssignments(1, [0], [1], [1f]), CancellationToken.None));
+
+        Assert.StartsWith("expert shard 1 replica ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("refused the request as invalid: step ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("expert[0] = 1 is not held by shard 1", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, cluster.Record(1, 0).Forwards.Count + cluster.Record(1, 1).Forwards.Count);
     }
 
     [Fact]
@@ -288,7 +289,6 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         var run = executor.RunAsync(placements.Reader.ReadAllAsync(), stop.Token);
         await WaitUntilAsync(() => executor.UnreachableShards.Count == 0, "every shard reachable");
         var (hidden, assignments) = RandomStep(seed: 12, tokenCount: 10);
-        using var input = tensor(hidden, [10, Config.HiddenSize]);
 
         await placements.Writer.WriteAsync(second);
         await _logger.WaitForAsync("Placement revision 2 received");
@@ -298,8 +298,7 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         Assert.Equal(1, executor.Placement.Revision);
         for (var call = 0; call < 2; call++)
         {
-            using var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None);
-            AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
+            await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
         }
 
         await cluster.RestartAsync(1, 1, second);
@@ -309,8 +308,7 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         var sentBefore = Enumerable.Range(0, 2).Select(shard => cluster.Record(shard, 1).Forwards.Count).ToArray();
         for (var call = 0; call < 2; call++)
         {
-            using var actual = await executor.ForwardAsync(Layer, input, assignments, CancellationToken.None);
-            AssertClose(Expected(Layer, hidden, assignments), actual, 1e-5f);
+            await AssertEqualsLocalAsync(executor, Layer, hidden, assignments);
         }
 
         var answered = Enumerable.Range(0, 2).SelectMany(shard => cluster.Record(shard, 1).Forwards.Skip(sentBefore[shard])).ToList();
@@ -394,6 +392,14 @@ public sealed class RemoteExpertExecutorTests : IDisposable
         using var input = tensor(hidden, [assignments.TokenCount, Config.HiddenSize]);
         using var output = _allExperts.Forward(layer, input, assignments);
         return output.data<float>().ToArray();
+    }
+
+    /// <summary>Runs the step through <paramref name="executor"/> and checks it against every expert run in this process.</summary>
+    private async Task AssertEqualsLocalAsync(RemoteExpertExecutor executor, int layer, float[] hidden, ExpertAssignments assignments)
+    {
+        using var input = tensor(hidden, [assignments.TokenCount, Config.HiddenSize]);
+        using var actual = await executor.ForwardAsync(layer, input, assignments, CancellationToken.None);
+        AssertClose(Expected(layer, hidden, assignments), actual, 1e-5f);
     }
 
     private static void AssertClose(float[] expected, Tensor actual, float tolerance)
