@@ -36,10 +36,8 @@ public sealed class BatchGenerator(MoeModel model, IReadOnlyCollection<int> stop
     public async Task<IReadOnlyList<GenerationResult>> GenerateAsync(IReadOnlyList<GenerationRequest> requests, Action<int, int>? onToken = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
-        var samplers = requests.Select(r => new Sampler(r.Options)).ToArray();
+        var sequences = requests.Select(r => new SequenceGeneration(r.Options, stopTokens, model.Config.MaxPositionEmbeddings)).ToArray();
         var caches = new KvCache[requests.Count];
-        var generated = requests.Select(_ => new List<int>()).ToArray();
-        var reasons = new FinishReason?[requests.Count];
         try
         {
             for (var i = 0; i < requests.Count; i++)
@@ -69,28 +67,22 @@ public sealed class BatchGenerator(MoeModel model, IReadOnlyCollection<int> stop
                 for (var row = 0; row < inputs.Count; row++)
                 {
                     var index = inputs[row].Index;
-                    var token = samplers[index].Next(rows.AsSpan(row * vocab, vocab));
-                    if (stopTokens.Contains(token))
+                    if (sequences[index].Next(rows.AsSpan(row * vocab, vocab), caches[index].Length) is not { } token)
                     {
-                        reasons[index] = FinishReason.Stop;
                         continue;
                     }
 
-                    generated[index].Add(token);
                     onToken?.Invoke(index, token);
-                    if (generated[index].Count >= requests[index].Options.MaxTokens || caches[index].Length + 1 >= model.Config.MaxPositionEmbeddings)
+                    if (sequences[index].Finished is null)
                     {
-                        reasons[index] = FinishReason.Length;
-                        continue;
+                        next.Add((index, [token]));
                     }
-
-                    next.Add((index, [token]));
                 }
 
                 inputs = next;
             }
 
-            return [.. generated.Select((tokens, i) => new GenerationResult(tokens, reasons[i] ?? FinishReason.Length))];
+            return [.. sequences.Select(sequence => sequence.Result())];
         }
         finally
         {

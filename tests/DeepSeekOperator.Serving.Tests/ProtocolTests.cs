@@ -61,7 +61,7 @@ public class ProtocolTests
             ForwardRequest.Descriptor.Fields.InFieldNumberOrder().Select(f => f.Name));
         Assert.Equal(["step_id", "output"], ForwardResponse.Descriptor.Fields.InFieldNumberOrder().Select(f => f.Name));
         Assert.Equal(
-            ["model_id", "placement_revision", "shard_index", "experts_per_layer", "dtype", "hidden_size", "supported_dtypes"],
+            ["model_id", "placement_revision", "shard_index", "experts_per_layer", "dtype", "hidden_size", "supported_dtypes", "served_revisions"],
             ShardInfo.Descriptor.Fields.InFieldNumberOrder().Select(f => f.Name));
     }
 

@@ -33,6 +33,12 @@ internal sealed class ManualTime : TimeProvider
             await armed.Reader.ReadAsync(timeout.Token);
         }
 
+        Advance(by);
+    }
+
+    /// <summary>Moves the clock by <paramref name="by"/> now, firing the timers that fall due.</summary>
+    public void Advance(TimeSpan by)
+    {
         List<Timer> due;
         lock (gate)
         {

@@ -146,7 +146,7 @@ public sealed class ShardServerFixture : IAsyncLifetime, IDisposable
         return output.data<float>().ToArray();
     }
 
-    private sealed class RecordingLoggerProvider(ConcurrentQueue<(LogLevel, string, string)> entries) : ILoggerProvider
+    internal sealed class RecordingLoggerProvider(ConcurrentQueue<(LogLevel, string, string)> entries) : ILoggerProvider
     {
         public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, entries);
 
