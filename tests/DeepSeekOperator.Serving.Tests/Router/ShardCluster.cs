@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Discovery;
+using DeepSeekOperator.Serving.Observability;
 using DeepSeekOperator.Serving.Placement;
 using DeepSeekOperator.Serving.Protocol;
 using DeepSeekOperator.Serving.Shard;
@@ -15,6 +16,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace DeepSeekOperator.Serving.Tests.Router;
 
@@ -87,10 +89,10 @@ internal sealed class ShardCluster : IAsyncDisposable
         Assert.DoesNotContain(Logged, entry => entry.Level >= LogLevel.Error);
     }
 
-    private sealed class Replica(int shard)
+    private sealed class Replica(int shard) : IDisposable
     {
         private WebApplication? _app;
-        private LocalExpertExecutor? _experts;
+        private ShardRevisions? _revisions;
         private int _port;
 
         public ReplicaRecord Record { get; } = new();
@@ -100,13 +102,14 @@ internal sealed class ShardCluster : IAsyncDisposable
         public async Task StartAsync(ExpertPlacement placement, ConcurrentQueue<(LogLevel, string, string)> logged)
         {
             var locator = new ExpertLocator(placement, Config);
-            _experts = ShardExperts.Synthetic(Config, Seed, locator, shard);
+            _revisions = new ShardRevisions(new ExpertShardOptions { ShardIndex = shard, Config = Config });
+            _revisions.Add(locator, ShardExperts.Synthetic(Config, Seed, locator, shard));
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, _port, listen => listen.Protocols = HttpProtocols.Http2));
             builder.Logging.ClearProviders().AddProvider(new ShardServerFixture.RecordingLoggerProvider(logged));
             builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<RecordingInterceptor>(Record));
-            builder.Services.AddSingleton(new ExpertShardOptions { ShardIndex = shard, Locator = locator, Config = Config });
-            builder.Services.AddSingleton<IExpertExecutor>(_experts);
+            builder.Services.AddSingleton(_revisions);
+            builder.Services.AddSingleton(new ShardMetrics(Metrics.NewCustomRegistry()));
             builder.Services.AddSingleton<ExpertShardService>();
             _app = builder.Build();
             _app.MapGrpcService<ExpertShardService>();
@@ -122,8 +125,14 @@ internal sealed class ShardCluster : IAsyncDisposable
                 _app = null;
             }
 
-            _experts?.Dispose();
-            _experts = null;
+            Dispose();
+        }
+
+        /// <summary>Frees the experts; <see cref="StopAsync"/> stops the server first.</summary>
+        public void Dispose()
+        {
+            _revisions?.Dispose();
+            _revisions = null;
         }
     }
 
