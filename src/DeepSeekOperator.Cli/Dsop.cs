@@ -63,6 +63,7 @@ public static class Dsop
             BenchCommand.Create(),
             DevClusterCommand.Create(),
             ShardCommand.Create(),
+            RouterCommand.Create(),
         };
         root.SetAction(parseResult =>
         {

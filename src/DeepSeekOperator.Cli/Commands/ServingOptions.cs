@@ -46,8 +46,8 @@ internal sealed class ServingOptions
     /// <summary>The number of shards when <c>--shards</c> is given.</summary>
     public int? Shards(CommandResult result) => result.GetValue(_shards);
 
-    /// <summary><paramref name="options"/> with the model and placement given on the command line.</summary>
-    public ShardHostOptions Apply(ShardHostOptions options, ParseResult parseResult) => options with
+    /// <summary>The model and placement given on the command line.</summary>
+    public ServedModelOptions Model(ParseResult parseResult) => new()
     {
         ModelDirectory = parseResult.GetValue(_model)?.FullName,
         Synthetic = parseResult.GetValue(_synthetic) switch

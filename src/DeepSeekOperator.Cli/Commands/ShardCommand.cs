@@ -53,15 +53,14 @@ internal static class ShardCommand
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var options = serving.Apply(
-                new ShardHostOptions
-                {
-                    ShardIndex = parseResult.GetValue(shardIndex),
-                    BindAddress = parseResult.GetValue(bind)!,
-                    GrpcPort = parseResult.GetValue(port),
-                    MetricsPort = parseResult.GetValue(metricsPort),
-                },
-                parseResult);
+            var options = new ShardHostOptions
+            {
+                ShardIndex = parseResult.GetValue(shardIndex),
+                Model = serving.Model(parseResult),
+                BindAddress = parseResult.GetValue(bind)!,
+                GrpcPort = parseResult.GetValue(port),
+                MetricsPort = parseResult.GetValue(metricsPort),
+            };
             ShardHost host;
             try
             {

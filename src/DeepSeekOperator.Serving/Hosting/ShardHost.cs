@@ -55,7 +55,7 @@ public sealed class ShardHost : IAsyncDisposable
         {
             ShardIndex = options.ShardIndex,
             Config = config,
-            Dtype = options.Dtype == ScalarType.BFloat16 ? TensorDtype.Bfloat16 : TensorDtype.Float32,
+            Dtype = options.Model.Dtype == ScalarType.BFloat16 ? TensorDtype.Bfloat16 : TensorDtype.Float32,
             Device = device,
         });
     }
@@ -101,8 +101,8 @@ public sealed class ShardHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var device = TorchRuntime.Device(options.Device);
-        var config = options.ModelDirectory is { } directory ? ModelConfig.Load(directory) : SyntheticModel.Config(options.Synthetic!.Value);
+        var device = TorchRuntime.Device(options.Model.Device);
+        var config = options.Model.LoadConfig();
         var host = new ShardHost(options, config, device, time ?? TimeProvider.System);
         try
         {
@@ -202,16 +202,14 @@ public sealed class ShardHost : IAsyncDisposable
     private ExpertPlacement ReadPlacement(ILogger<PlacementSource> logger)
     {
         ExpertPlacement placement;
-        if (_options.PlacementPath is { } path)
+        if (_options.Model.PlacementPath is { } path)
         {
-            _placementSource = new PlacementSource(new PlacementSourceOptions { Path = path, Debounce = _options.PlacementDebounce }, _config, logger, _time);
+            _placementSource = new PlacementSource(new PlacementSourceOptions { Path = path, Debounce = _options.Model.PlacementDebounce }, _config, logger, _time);
             placement = _placementSource.Current;
         }
         else
         {
-            var shards = _options.Shards!.Value;
-            var slots = _options.SlotsPerShard ?? PlacementGenerator.MinimumSlotsPerShard(_config.NRoutedExperts, shards);
-            placement = PlacementGenerator.Contiguous(_config, _options.EffectiveModelId, revision: 1, shards, slots);
+            placement = _options.Model.GeneratePlacement(_config);
         }
 
         return _options.ShardIndex < placement.Shards
@@ -305,15 +303,7 @@ public sealed class ShardHost : IAsyncDisposable
     }
 
     private LocalExpertExecutor LoadExperts(ExpertLocator locator, CancellationToken cancellationToken) =>
-        _options.ModelDirectory is { } directory
-            ? ShardExperts.Load(directory, locator, _options.ShardIndex, _options.Dtype, _device, cancellationToken: cancellationToken)
-            : ShardExperts.Synthetic(_config, _options.Seed, locator, _options.ShardIndex, _options.Skew, _options.Dtype, _device);
-
-    /// <summary>Leaves the process's signals to the caller (the command line stops the host on Ctrl+C).</summary>
-    private sealed class CallerLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
+        _options.Model.ModelDirectory is { } directory
+            ? ShardExperts.Load(directory, locator, _options.ShardIndex, _options.Model.Dtype, _device, cancellationToken: cancellationToken)
+            : ShardExperts.Synthetic(_config, _options.Model.Seed, locator, _options.ShardIndex, _options.Model.Skew, _options.Model.Dtype, _device);
 }

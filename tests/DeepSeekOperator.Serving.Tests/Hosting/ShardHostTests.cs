@@ -45,9 +45,9 @@ public sealed class ShardHostTests : IAsyncLifetime
 
     private async Task<ShardHost> StartAsync(ShardHostOptions? options = null, Action<TracerProviderBuilder>? tracing = null)
     {
-        options ??= new ShardHostOptions { ShardIndex = 0, Synthetic = SyntheticPreset.Tiny, Seed = 5, Shards = 2 };
+        options ??= new ShardHostOptions { ShardIndex = 0, Model = new ServedModelOptions { Synthetic = SyntheticPreset.Tiny, Seed = 5, Shards = 2 } };
         _host = await ShardHost.StartAsync(
-            options with { BindAddress = "127.0.0.1", GrpcPort = 0, MetricsPort = 0, PlacementDebounce = TimeSpan.FromMilliseconds(20) },
+            options with { BindAddress = "127.0.0.1", GrpcPort = 0, MetricsPort = 0, Model = options.Model with { PlacementDebounce = TimeSpan.FromMilliseconds(20) } },
             logging: builder => builder.ClearProviders().AddProvider(new RecordingProvider(_log)),
             tracing: tracing);
         return _host;
@@ -73,7 +73,7 @@ public sealed class ShardHostTests : IAsyncLifetime
     private async Task<ShardHost> StartOnPlacementFileAsync()
     {
         await File.WriteAllTextAsync(PlacementPath, PlacementGenerator.Contiguous(Config, "tiny", 1, shards: 2, slotsPerShard: 8).Serialize());
-        var host = await StartAsync(new ShardHostOptions { ShardIndex = 0, Synthetic = SyntheticPreset.Tiny, Seed = 5, PlacementPath = PlacementPath });
+        var host = await StartAsync(new ShardHostOptions { ShardIndex = 0, Model = new ServedModelOptions { Synthetic = SyntheticPreset.Tiny, Seed = 5, PlacementPath = PlacementPath } });
         await host.Ready;
         return host;
     }
@@ -107,7 +107,7 @@ public sealed class ShardHostTests : IAsyncLifetime
             File.Delete(weights);
         }
 
-        var host = await StartAsync(new ShardHostOptions { ShardIndex = 1, ModelDirectory = model, Shards = 2 });
+        var host = await StartAsync(new ShardHostOptions { ShardIndex = 1, Model = new ServedModelOptions { ModelDirectory = model, Shards = 2 } });
 
         await Assert.ThrowsAnyAsync<Exception>(() => host.Ready);
         using var ready = await GetAsync(host, "/readyz");
@@ -226,7 +226,7 @@ public sealed class ShardHostTests : IAsyncLifetime
     public async Task StartAsync_BadOption_IsRefusedNamingIt()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => ShardHost.StartAsync(
-            new ShardHostOptions { ShardIndex = 2, Synthetic = SyntheticPreset.Tiny, Shards = 2 }));
+            new ShardHostOptions { ShardIndex = 2, Model = new ServedModelOptions { Synthetic = SyntheticPreset.Tiny, Shards = 2 } }));
 
         Assert.Contains("ShardIndex 2 is not below Shards 2", error.Message, StringComparison.Ordinal);
     }

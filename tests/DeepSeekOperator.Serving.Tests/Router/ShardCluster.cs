@@ -121,6 +121,8 @@ internal sealed class ShardCluster : IAsyncDisposable
         {
             if (_app is not null)
             {
+                // Stopping first lets calls in flight finish before the experts they use are freed.
+                await _app.StopAsync();
                 await _app.DisposeAsync();
                 _app = null;
             }

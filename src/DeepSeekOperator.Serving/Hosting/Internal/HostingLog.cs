@@ -20,4 +20,10 @@ internal static partial class HostingLog
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Loading the experts of placement revision {Revision} failed")]
     public static partial void LoadFailed(ILogger logger, long revision, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Router of model '{ModelId}' loaded in {LoadSeconds:0.00} s; dispatching with placement revision {Revision} over {Shards} expert shards")]
+    public static partial void RouterLoaded(ILogger logger, string modelId, double loadSeconds, long revision, int shards);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Router of model '{ModelId}': OpenAI API on {Endpoint}")]
+    public static partial void RouterListening(ILogger logger, string modelId, IPEndPoint endpoint);
 }

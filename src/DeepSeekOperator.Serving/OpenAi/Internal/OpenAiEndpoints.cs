@@ -91,24 +91,31 @@ internal sealed class OpenAiEndpoints(OpenAiApiOptions options, ILogger logger)
             return StatusCodes.Status200OK;
         }
 
-        await StartEventStreamAsync(context).ConfigureAwait(false);
-        if (kind == CompletionKind.Chat)
+        // The status line waits for the first piece of text (or the end): a request that fails before producing
+        // anything (a queue full, a shard unreachable) is answered with its status, as a non-streamed one is.
+        var pieces = generation.TextAsync().GetAsyncEnumerator();
+        await using (pieces.ConfigureAwait(false))
         {
-            await SendAsync(context, CompletionJson.Chunk(header, request.IncludeUsage, role: "assistant", text: string.Empty, finishReason: null)).ConfigureAwait(false);
-        }
-
-        try
-        {
-            await foreach (var piece in generation.TextAsync().ConfigureAwait(false))
+            var more = await pieces.MoveNextAsync().ConfigureAwait(false);
+            await StartEventStreamAsync(context).ConfigureAwait(false);
+            if (kind == CompletionKind.Chat)
             {
-                await SendAsync(context, CompletionJson.Chunk(header, request.IncludeUsage, role: null, piece, finishReason: null)).ConfigureAwait(false);
+                await SendAsync(context, CompletionJson.Chunk(header, request.IncludeUsage, role: "assistant", text: string.Empty, finishReason: null)).ConfigureAwait(false);
             }
-        }
-        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            // The status line has gone: the failure is the stream's last event.
-            await SendAsync(context, CompletionJson.Error(ErrorFor(context, e))).ConfigureAwait(false);
-            return StatusCodes.Status200OK;
+
+            try
+            {
+                for (; more; more = await pieces.MoveNextAsync().ConfigureAwait(false))
+                {
+                    await SendAsync(context, CompletionJson.Chunk(header, request.IncludeUsage, role: null, pieces.Current, finishReason: null)).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // The status line has gone: the failure is the stream's last event.
+                await SendAsync(context, CompletionJson.Error(ErrorFor(context, e))).ConfigureAwait(false);
+                return StatusCodes.Status200OK;
+            }
         }
 
         await SendAsync(context, CompletionJson.Chunk(header, request.IncludeUsage, role: null, text: kind == CompletionKind.Chat ? null : string.Empty, generation.FinishReason)).ConfigureAwait(false);
