@@ -52,22 +52,4 @@ public sealed class ShardCommandTests
         Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Matches(@"^expert shard 1 of 2 \(placement revision 1\): gRPC on 127\.0\.0\.1:\d+, metrics on 127\.0\.0\.1:\d+$", line);
     }
-
-    /// <summary>Output that completes <see cref="Seen"/> with the first line starting with a prefix.</summary>
-    private sealed class LineWriter(string prefix) : StringWriter
-    {
-        private readonly TaskCompletionSource<string> _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<string> Seen => _seen.Task;
-
-        public override Task WriteLineAsync(string? value)
-        {
-            if (value is not null && value.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                _seen.TrySetResult(value);
-            }
-
-            return base.WriteLineAsync(value);
-        }
-    }
 }

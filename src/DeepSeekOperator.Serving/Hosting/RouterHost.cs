@@ -24,7 +24,9 @@ namespace DeepSeekOperator.Serving.Hosting;
 /// <summary>
 /// The router process (<c>dsop router</c>): every weight of the model but the routed experts, the
 /// continuous-batching scheduler, the remote expert executor that calls the shards, and the OpenAI-compatible API
-/// with <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c> and <c>/v1/expert-load</c> on one port.
+/// with <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c> and <c>/v1/expert-load</c> on one port. The API key, when
+/// set, guards the OpenAI API only. <c>/healthz</c> fails (503) once a background loop (scheduler, remote executor,
+/// shard discovery) has crashed, so that the process is restarted rather than left answering nothing.
 /// </summary>
 public sealed class RouterHost : IAsyncDisposable
 {
@@ -33,8 +35,8 @@ public sealed class RouterHost : IAsyncDisposable
 
     private readonly RouterHostOptions _options;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _loops = [];
     private WebApplication? _app;
+    private BackgroundLoops? _loops;
     private PlacementSource? _placementSource;
     private IShardResolver? _resolver;
     private RemoteExpertExecutor? _executor;
@@ -115,16 +117,9 @@ public sealed class RouterHost : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var loop in _loops)
+        if (_loops is not null)
         {
-            try
-            {
-                await loop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped.
-            }
+            await _loops.WhenAllEnded().ConfigureAwait(false);
         }
 
         if (_app is not null)
@@ -206,16 +201,16 @@ public sealed class RouterHost : IAsyncDisposable
             Time = time,
         });
         _app.MapMetrics("/metrics", Metrics.Registry);
-        _app.MapGet("/healthz", () => "alive");
+        _app.MapGet("/healthz", Liveness);
         _app.MapGet("/readyz", Readiness);
         _app.MapGet("/v1/expert-load", ExpertLoad);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         Endpoint = api!.IPEndPoint!;
 
-        var stopping = _stopping.Token;
-        _loops.Add(Task.Run(() => _resolver.RunAsync(stopping), CancellationToken.None));
-        _loops.Add(Task.Run(() => _executor.RunAsync(Placements(placement, stopping), stopping), CancellationToken.None));
-        _loops.Add(Task.Run(() => _batcher.RunAsync(stopping), CancellationToken.None));
+        _loops = new BackgroundLoops(logger, _stopping.Token);
+        _loops.Start("shard discovery", _resolver.RunAsync);
+        _loops.Start("remote expert executor", stopping => _executor.RunAsync(Placements(placement, stopping), stopping));
+        _loops.Start("scheduler", _batcher.RunAsync);
         HostingLog.RouterListening(logger, model.EffectiveModelId, Endpoint);
     }
 
@@ -228,8 +223,17 @@ public sealed class RouterHost : IAsyncDisposable
         await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
     }
 
+    private IResult Liveness() => _loops?.Failure is { } failure
+        ? Results.Text(failure, statusCode: StatusCodes.Status503ServiceUnavailable)
+        : Results.Text("alive");
+
     private IResult Readiness()
     {
+        if (_loops?.Failure is { } failure)
+        {
+            return Results.Text(failure, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         var unreachable = _executor!.UnreachableShards;
         return unreachable.Count == 0
             ? Results.Text($"serving placement revision {_executor.Placement.Revision}")

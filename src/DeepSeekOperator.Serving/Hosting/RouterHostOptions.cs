@@ -31,10 +31,13 @@ public sealed record RouterHostOptions
     /// <summary>The continuous-batching limits.</summary>
     public SchedulerOptions Scheduler { get; init; } = new();
 
-    /// <summary>The bearer key every API request must carry; none when null.</summary>
+    /// <summary>
+    /// The bearer key every request to the OpenAI API must carry; none when null. <c>/healthz</c>, <c>/readyz</c>,
+    /// <c>/metrics</c> and <c>/v1/expert-load</c> stay open: probes, Prometheus and the placement planner carry no key.
+    /// </summary>
     public string? ApiKey { get; init; }
 
-    /// <summary>The recent window of <c>/v1/expert-load</c>, beside the counts since start.</summary>
+    /// <summary>The recent window of <c>/v1/expert-load</c>, beside the counts since start; at least a millisecond.</summary>
     public TimeSpan ExpertLoadWindow { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Throws when an option is out of range.</summary>
@@ -71,9 +74,9 @@ public sealed record RouterHostOptions
             throw new ArgumentException("ApiKey must not be empty", nameof(ApiKey));
         }
 
-        if (ExpertLoadWindow <= TimeSpan.Zero)
+        if (ExpertLoadWindow < TimeSpan.FromMilliseconds(1))
         {
-            throw new ArgumentException($"ExpertLoadWindow must be positive, got {ExpertLoadWindow}", nameof(ExpertLoadWindow));
+            throw new ArgumentException($"ExpertLoadWindow must be at least 1 ms, got {ExpertLoadWindow}", nameof(ExpertLoadWindow));
         }
     }
 }

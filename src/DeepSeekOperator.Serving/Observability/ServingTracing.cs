@@ -11,6 +11,13 @@ namespace DeepSeekOperator.Serving.Observability;
 /// </summary>
 public static class ServingTracing
 {
+    /// <summary>
+    /// The source of Grpc.Net.Client's span of each call (<c>Grpc.Net.Client.GrpcOut</c>). The call starts it whether
+    /// exported or not, between the caller's span and HttpClient's, whose traceparent the callee continues: left
+    /// out, the shard's spans would hang under a span the trace does not hold.
+    /// </summary>
+    public const string GrpcClientSourceName = "Grpc.Net.Client";
+
     /// <summary>The variables that turn the OTLP exporter on: without one of them, spans are not exported.</summary>
     public static IReadOnlyList<string> OtlpEndpointVariables { get; } = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"];
 
@@ -33,7 +40,7 @@ public static class ServingTracing
             .ConfigureResource(resource => resource.AddService(name))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(ServingTelemetry.SourceName)
+                tracing.AddSource(ServingTelemetry.SourceName, GrpcClientSourceName)
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation();
                 if (exportOtlp)

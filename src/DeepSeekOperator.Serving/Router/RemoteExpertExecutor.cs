@@ -324,7 +324,8 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         var headers = new Metadata();
         if (activity is not null)
         {
-            // The shard's span is a child of this call's; HttpClient adds no traceparent of its own when one is present.
+            // The shard's span descends from this call's: directly, or through the gRPC client's and HttpClient's spans
+            // where a tracer provider instruments HttpClient (its traceparent then replaces this one).
             DistributedContextPropagator.Current.Inject(activity, headers, static (carrier, key, value) => ((Metadata)carrier!).Add(key, value));
         }
 
@@ -535,10 +536,19 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
     private async Task ProbeLoopAsync(CancellationToken cancellationToken)
     {
         var probes = new List<Task>();
+        var lastCheck = _time.GetTimestamp();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
+                // Every interval, replicas known to be good are asked too: one that went away while no call was made
+                // to it is otherwise taken for reachable (and the router for ready) until a request fails on it.
+                var checkAll = _time.GetElapsedTime(lastCheck) >= _options.ProbeInterval;
+                if (checkAll)
+                {
+                    lastCheck = _time.GetTimestamp();
+                }
+
                 Task wake;
                 long? awaited;
                 lock (_gate)
@@ -555,7 +565,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
                 probes.RemoveAll(p => p.IsCompleted);
                 foreach (var replica in _replicas.SelectMany(r => r))
                 {
-                    if (replica.NeedsProbe(awaited) && replica.TryStartProbe())
+                    if ((checkAll || replica.NeedsProbe(awaited)) && replica.TryStartProbe())
                     {
                         probes.Add(ProbeAsync(replica, cancellationToken));
                     }

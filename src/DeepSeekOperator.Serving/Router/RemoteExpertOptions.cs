@@ -20,9 +20,9 @@ public sealed record RemoteExpertOptions
     public TimeSpan ReplicaCooldown { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// How often replicas not known to be good (and, while a new placement waits, those not yet serving it) are
-    /// asked for their <c>ShardInfo</c>; also the longest a channel waits before connecting again to a replica
-    /// that went away.
+    /// How often every replica is asked for its <c>ShardInfo</c> (those not known to be good, and while a new placement
+    /// waits those not yet serving it, also as soon as that is known); also the longest a channel waits before
+    /// connecting again to a replica that went away.
     /// </summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 

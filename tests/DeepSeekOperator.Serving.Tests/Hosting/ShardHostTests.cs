@@ -18,6 +18,7 @@ using StatusCode = Grpc.Core.StatusCode;
 
 namespace DeepSeekOperator.Serving.Tests.Hosting;
 
+[Collection(TracingHosts.Name)]
 public sealed class ShardHostTests : IAsyncLifetime
 {
     private const int Layer = 2;

@@ -26,4 +26,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Router of model '{ModelId}': OpenAI API on {Endpoint}")]
     public static partial void RouterListening(ILogger logger, string modelId, IPEndPoint endpoint);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} stopped; /healthz now fails so that the process is restarted")]
+    public static partial void LoopFailed(ILogger logger, string loop, Exception error);
 }
