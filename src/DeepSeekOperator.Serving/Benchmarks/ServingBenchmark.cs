@@ -120,25 +120,23 @@ public static class ServingBenchmark
                 var name = $"{tokens} token{(tokens == 1 ? "" : "s")}";
                 var target = tokens == sizes.Tokens[^1] ? new ServingBenchmarkTarget(1.5, AtMost: true) : null;
 
-                // Once, untimed: both sides agree, and the wire payload of one step.
-                var difference = await MaxDifferenceAsync(local, float32, hidden, assignments, cancellationToken).ConfigureAwait(false);
-                var wireBytes = await WireBytesAsync(float32, servers, hidden, assignments, cancellationToken).ConfigureAwait(false);
-                var (inProcess, sharded) = await TimeBothAsync(local, float32, hidden, assignments, sizes.Runs(tokens), cancellationToken).ConfigureAwait(false);
-                add(new ServingBenchmarkRow($"max abs difference, 4 shards (float32 wire) vs in-process, {name}", difference, ""));
-                add(new ServingBenchmarkRow($"MoE layer step in-process, {name}", inProcess * 1e3, "ms"));
-                add(new ServingBenchmarkRow($"MoE layer step, 4 shards over gRPC, float32 wire, {name} (÷ in-process)", sharded * 1e3, "ms", sharded / inProcess, target));
-                add(new ServingBenchmarkRow($"wire payload per token, float32, {name}", (double)wireBytes / tokens, "bytes"));
-                if (tokens != sizes.Tokens[^1])
+                // Once, untimed: both sides agree, and the wire payload of one step; then the sides alternate.
+                (string Wire, RemoteExpertExecutor Executor)[] wires = tokens == sizes.Tokens[^1] ? [("float32", float32), ("bfloat16", bfloat16)] : [("float32", float32)];
+                var checks = new List<(double Difference, long Bytes)>();
+                foreach (var (_, executor) in wires)
                 {
-                    continue;
+                    checks.Add((await MaxDifferenceAsync(local, executor, hidden, assignments, cancellationToken).ConfigureAwait(false), await WireBytesAsync(executor, servers, hidden, assignments, cancellationToken).ConfigureAwait(false)));
                 }
 
-                difference = await MaxDifferenceAsync(local, bfloat16, hidden, assignments, cancellationToken).ConfigureAwait(false);
-                wireBytes = await WireBytesAsync(bfloat16, servers, hidden, assignments, cancellationToken).ConfigureAwait(false);
-                (inProcess, sharded) = await TimeBothAsync(local, bfloat16, hidden, assignments, sizes.Runs(tokens), cancellationToken).ConfigureAwait(false);
-                add(new ServingBenchmarkRow($"max abs difference, 4 shards (bfloat16 wire) vs in-process, {name}", difference, ""));
-                add(new ServingBenchmarkRow($"MoE layer step, 4 shards over gRPC, bfloat16 wire, {name} (÷ in-process)", sharded * 1e3, "ms", sharded / inProcess));
-                add(new ServingBenchmarkRow($"wire payload per token, bfloat16, {name}", (double)wireBytes / tokens, "bytes"));
+                var (inProcess, sharded) = await TimeAsync(local, [.. wires.Select(w => w.Executor)], hidden, assignments, sizes.Runs(tokens), cancellationToken).ConfigureAwait(false);
+                add(new ServingBenchmarkRow($"MoE layer step in-process, {name}", inProcess * 1e3, "ms"));
+                for (var i = 0; i < wires.Length; i++)
+                {
+                    var wire = wires[i].Wire;
+                    add(new ServingBenchmarkRow($"max abs difference, 4 shards ({wire} wire) vs in-process, {name}", checks[i].Difference, ""));
+                    add(new ServingBenchmarkRow($"MoE layer step, 4 shards over gRPC, {wire} wire, {name} (÷ in-process)", sharded[i] * 1e3, "ms", sharded[i] / inProcess, i == 0 ? target : null));
+                    add(new ServingBenchmarkRow($"wire payload per token, {wire}, {name}", (double)checks[i].Bytes / tokens, "bytes"));
+                }
             }
         }
         finally
@@ -178,11 +176,11 @@ public static class ServingBenchmark
                 [.. Enumerable.Range(0, tokens).Select(t => t % config.NRoutedExperts)],
                 [.. Enumerable.Repeat(1f, tokens)]);
             var wireBytes = await WireBytesAsync(remote, [server], hidden, assignments, cancellationToken).ConfigureAwait(false);
-            var (inProcess, sharded) = await TimeBothAsync(local, remote, hidden, assignments, sizes.PayloadRuns, cancellationToken).ConfigureAwait(false);
+            var (inProcess, sharded) = await TimeAsync(local, [remote], hidden, assignments, sizes.PayloadRuns, cancellationToken).ConfigureAwait(false);
             var name = $"1 shard, {tokens} tokens × 1 expert of intermediate size 16";
             add(new ServingBenchmarkRow($"payload-bound step in-process (its compute), {name}", inProcess * 1e3, "ms"));
-            add(new ServingBenchmarkRow($"payload-bound step over gRPC, {name}: {wireBytes / 1e6:0.0} MB payload", sharded * 1e3, "ms"));
-            var throughput = wireBytes / sharded;
+            add(new ServingBenchmarkRow($"payload-bound step over gRPC, {name}: {wireBytes / 1e6:0.0} MB payload", sharded[0] * 1e3, "ms"));
+            var throughput = wireBytes / sharded[0];
             add(new ServingBenchmarkRow("payload-bound wire throughput, float32 (÷ loopback)", throughput / 1e6, "MB/s", throughput / loopback, new ServingBenchmarkTarget(0.5, AtMost: false)));
         }
     }
@@ -261,11 +259,11 @@ public static class ServingBenchmark
         return servers.Sum(s => s.PayloadBytes) - before;
     }
 
-    /// <summary>The best of <paramref name="runs"/> steps of each side, after one warm-up step each, the sides alternating.</summary>
-    private static async Task<(double InProcess, double Remote)> TimeBothAsync(LocalExpertExecutor local, RemoteExpertExecutor remote, Tensor hidden, ExpertAssignments assignments, int runs, CancellationToken cancellationToken)
+    /// <summary>The best of <paramref name="runs"/> steps of each executor, after one warm-up step each, the executors taking turns.</summary>
+    private static async Task<(double InProcess, double[] Remote)> TimeAsync(LocalExpertExecutor local, RemoteExpertExecutor[] remotes, Tensor hidden, ExpertAssignments assignments, int runs, CancellationToken cancellationToken)
     {
         var bestLocal = double.MaxValue;
-        var bestRemote = double.MaxValue;
+        var bestRemote = remotes.Select(_ => double.MaxValue).ToArray();
         for (var run = 0; run <= runs; run++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -274,17 +272,18 @@ public static class ServingBenchmark
             {
             }
 
-            var localSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            start = Stopwatch.GetTimestamp();
-            using (await remote.ForwardAsync(Layer, hidden, assignments, cancellationToken).ConfigureAwait(false))
+            var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            // The first run of each is the warm-up.
+            bestLocal = run > 0 ? Math.Min(bestLocal, seconds) : bestLocal;
+            for (var i = 0; i < remotes.Length; i++)
             {
-            }
+                start = Stopwatch.GetTimestamp();
+                using (await remotes[i].ForwardAsync(Layer, hidden, assignments, cancellationToken).ConfigureAwait(false))
+                {
+                }
 
-            var remoteSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (run > 0)
-            {
-                bestLocal = Math.Min(bestLocal, localSeconds);
-                bestRemote = Math.Min(bestRemote, remoteSeconds);
+                seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                bestRemote[i] = run > 0 ? Math.Min(bestRemote[i], seconds) : bestRemote[i];
             }
         }
 
@@ -303,8 +302,8 @@ public static class ServingBenchmark
         /// <summary>V2-Lite's expert size; about two minutes.</summary>
         public static Sizes Full { get; } = new(1408, [1, 64, 512], 10, 4, 1L << 30, 4096, 5);
 
-        /// <summary>Experts 44 times smaller than V2-Lite's and fewer bytes: seconds.</summary>
-        public static Sizes Quick { get; } = new(32, [1, 64, 512], 2, 2, 64L << 20, 512, 2);
+        /// <summary>Experts 44 times smaller than V2-Lite's, smaller batches and fewer bytes: seconds, even in a Debug build.</summary>
+        public static Sizes Quick { get; } = new(32, [1, 8, 64], 2, 2, 64L << 20, 512, 2);
 
         /// <summary>Timed runs per side: fewer for slow steps.</summary>
         public int Runs(int tokens) => tokens >= 512 ? LargeRuns : SmallRuns;
