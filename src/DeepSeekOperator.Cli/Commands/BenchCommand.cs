@@ -1,11 +1,13 @@
 using System.CommandLine;
 using DeepSeekOperator.Moe;
+using DeepSeekOperator.Serving.Benchmarks;
 
 namespace DeepSeekOperator.Cli.Commands;
 
 /// <summary>
 /// <c>dsop bench moe</c>: the runtime's throughput on this machine, as ratios measured in one run; <c>dsop bench api</c>:
-/// the development API server's write rate, list latency and watch latency, against their targets.
+/// the development API server's write rate, list latency and watch latency, against their targets; <c>dsop bench serving</c>:
+/// an MoE layer step over gRPC to expert shards against the same step in-process, and the wire against loopback TCP.
 /// </summary>
 internal static class BenchCommand
 {
@@ -38,6 +40,19 @@ internal static class BenchCommand
             await output.WriteAsync(ApiBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
             return 0;
         });
-        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api };
+        var serving = new Command("serving", "Measure raw loopback TCP throughput, an MoE layer step at DeepSeek-V2-Lite dimensions over gRPC to 4 expert shards against the same step in-process, and the wire's payload throughput.") { quick };
+        serving.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            await error.WriteLineAsync($"{Environment.ProcessorCount} CPU threads, shards and router in this process; measuring (a few minutes)...").ConfigureAwait(false);
+            var rows = await ServingBenchmark.RunAsync(
+                row => error.WriteLine($"  {row.Name}: {ServingBenchmark.Format(row.Value)} {row.Unit}"),
+                parseResult.GetValue(quick),
+                cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(ServingBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
+            return 0;
+        });
+        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api, serving };
     }
 }

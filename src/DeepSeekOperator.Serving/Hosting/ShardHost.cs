@@ -157,10 +157,7 @@ public sealed class ShardHost : IAsyncDisposable
         ListenOptions? grpc = null, metrics = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // A large step is megabytes: the default HTTP/2 windows (1 MiB, 768 KiB) would stall it on window updates.
-            kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
-            kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
-            kestrel.Limits.MaxRequestBodySize = _options.MaxMessageBytes + 5;
+            ShardKestrel.SizeForSteps(kestrel, _options.MaxMessageBytes);
             kestrel.Listen(address, _options.GrpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
