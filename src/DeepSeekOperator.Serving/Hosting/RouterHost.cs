@@ -151,7 +151,8 @@ public sealed class RouterHost : IAsyncDisposable
         ListenOptions? api = null;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, _options.Port, listen =>
         {
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            // Cleartext HTTP/2 needs prior knowledge, which OpenAI clients and curl do not assume: HTTP/1.1 only.
+            listen.Protocols = HttpProtocols.Http1;
             api = listen;
         }));
         builder.Services.AddSingleton<IHostLifetime, CallerLifetime>();
