@@ -68,6 +68,12 @@ public static class ServingBenchmark
 
         var loopback = await LoopbackThroughput.MeasureAsync(sizes.LoopbackBytes, 3, cancellationToken).ConfigureAwait(false);
         Add(new ServingBenchmarkRow("raw loopback TCP, one connection (ceiling)", loopback / 1e6, "MB/s"));
+        var payload = sizes.PayloadTokens * LayerConfig(16).HiddenSize * sizeof(float);
+        var (http1, http2, grpc) = await TransportCeilings.MeasureAsync(payload, sizes.PayloadRuns, cancellationToken).ConfigureAwait(false);
+        var echo = $"{payload / 1e6:0.0} MB each way, Kestrel and HttpClient (÷ loopback)";
+        Add(new ServingBenchmarkRow($"HTTP/1.1 echo, {echo}", http1 / 1e6, "MB/s", http1 / loopback));
+        Add(new ServingBenchmarkRow($"HTTP/2 echo, {echo}", http2 / 1e6, "MB/s", http2 / loopback));
+        Add(new ServingBenchmarkRow($"gRPC Forward echo, no tensor work, {echo}", grpc / 1e6, "MB/s", grpc / loopback));
         await LayerStepsAsync(sizes, Add, cancellationToken).ConfigureAwait(false);
         await PayloadBoundAsync(sizes, loopback, Add, cancellationToken).ConfigureAwait(false);
         return rows;

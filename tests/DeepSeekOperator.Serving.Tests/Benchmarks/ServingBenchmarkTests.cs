@@ -13,6 +13,11 @@ public class ServingBenchmarkTests
 
         Assert.Equal(rows, reported);
         Assert.Single(rows, r => r.Name.StartsWith("raw loopback TCP", StringComparison.Ordinal) && r.Unit == "MB/s");
+        foreach (var transport in new[] { "HTTP/1.1 echo", "HTTP/2 echo", "gRPC Forward echo" })
+        {
+            Assert.Single(rows, r => r.Name.StartsWith(transport, StringComparison.Ordinal) && r.Unit == "MB/s" && r.Ratio > 0);
+        }
+
         var inProcess = rows.Where(r => r.Name.StartsWith("MoE layer step in-process, ", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, inProcess.Count);
         foreach (var batch in inProcess.Select(r => r.Name.Split(", ")[^1]))
