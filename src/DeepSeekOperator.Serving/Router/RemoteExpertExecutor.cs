@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Discovery;
 using DeepSeekOperator.Serving.Observability;
@@ -118,11 +119,11 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var locator = _locator;
         var parts = ShardDispatch.Split(locator, layer, assignments);
-        var values = ReadSingles(hidden);
         var step = (ulong)Interlocked.Increment(ref _lastStep);
         var revision = locator.Placement.Revision;
+        var requests = Requests(step, layer, revision, hidden, parts);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var calls = parts.Select(part => CallShardAsync(revision, layer, part, Request(step, layer, revision, values, part), stop)).ToArray();
+        var calls = parts.Select((part, i) => CallShardAsync(revision, layer, part, requests[i], stop)).ToArray();
         try
         {
             await Task.WhenAll(calls).ConfigureAwait(false);
@@ -201,13 +202,21 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static float[] ReadSingles(Tensor hidden)
+    /// <summary>The request of every part, its rows written once from the hidden states' float32 storage into its wire bytes.</summary>
+    private ForwardRequest[] Requests(ulong step, int layer, long revision, Tensor hidden, IReadOnlyList<ShardPart> parts)
     {
         using var scope = NewDisposeScope();
-        return hidden.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        var values = MemoryMarshal.Cast<byte, float>(TensorBytes.Singles(hidden).bytes);
+        var requests = new ForwardRequest[parts.Count];
+        for (var i = 0; i < parts.Count; i++)
+        {
+            requests[i] = Request(step, layer, revision, values, parts[i]);
+        }
+
+        return requests;
     }
 
-    private ForwardRequest Request(ulong step, int layer, long revision, float[] values, ShardPart part)
+    private ForwardRequest Request(ulong step, int layer, long revision, ReadOnlySpan<float> values, ShardPart part)
     {
         var width = _options.Config.HiddenSize;
         var dtype = _options.WireDtype;
@@ -215,7 +224,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         var bytes = new byte[(long)part.Rows.Length * rowBytes];
         for (var r = 0; r < part.Rows.Length; r++)
         {
-            TensorBytes.FromSingles(values.AsSpan(part.Rows[r] * width, width), dtype, bytes.AsSpan(r * rowBytes, rowBytes));
+            TensorBytes.FromSingles(values.Slice(part.Rows[r] * width, width), dtype, bytes.AsSpan(r * rowBytes, rowBytes));
         }
 
         return new ForwardRequest
@@ -233,23 +242,33 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         };
     }
 
-    private Tensor Sum(Tensor hidden, IReadOnlyList<ShardPart> parts, float[][] partials)
+    /// <summary>
+    /// Sums the shards' partial results, each row added straight from its answer's wire bytes into a float32 CPU
+    /// tensor (in shard order, as <c>index_add_</c> would), which then takes the hidden states' type and device.
+    /// </summary>
+    private Tensor Sum(Tensor hidden, IReadOnlyList<ShardPart> parts, ByteString[] partials)
     {
         using var scope = NewDisposeScope();
         var width = _options.Config.HiddenSize;
-        var output = zeros([hidden.shape[0], width], ScalarType.Float32, hidden.device);
+        var dtype = _options.WireDtype;
+        var rowBytes = width * TensorBytes.ElementSize(dtype);
+        var output = zeros([hidden.shape[0], width], ScalarType.Float32, CPU);
+        var sums = MemoryMarshal.Cast<byte, float>(output.bytes);
         for (var i = 0; i < parts.Count; i++)
         {
-            var index = tensor(parts[i].Rows, ScalarType.Int64, hidden.device);
-            var partial = tensor(partials[i], [parts[i].Rows.Length, width], ScalarType.Float32, hidden.device);
-            output.index_add_(0, index, partial, 1);
+            var partial = partials[i].Span;
+            var rows = parts[i].Rows;
+            for (var r = 0; r < rows.Length; r++)
+            {
+                TensorBytes.AddSingles(partial.Slice(r * rowBytes, rowBytes), dtype, sums.Slice(rows[r] * width, width));
+            }
         }
 
-        return output.to(hidden.dtype).DetachFromDisposeScope();
+        return output.to(hidden.dtype).to(hidden.device).DetachFromDisposeScope();
     }
 
     /// <summary>Calls one shard; its failure stops the step's other calls.</summary>
-    private async Task<float[]> CallShardAsync(long revision, int layer, ShardPart part, ForwardRequest request, CancellationTokenSource step)
+    private async Task<ByteString> CallShardAsync(long revision, int layer, ShardPart part, ForwardRequest request, CancellationTokenSource step)
     {
         try
         {
@@ -263,7 +282,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
     }
 
     /// <summary>Calls a replica of the shard, and once more another replica when that fails.</summary>
-    private async Task<float[]> DispatchAsync(long revision, int layer, ShardPart part, ForwardRequest request, CancellationToken cancellationToken)
+    private async Task<ByteString> DispatchAsync(long revision, int layer, ShardPart part, ForwardRequest request, CancellationToken cancellationToken)
     {
         var shard = part.Shard;
         var label = shard.ToString(CultureInfo.InvariantCulture);
@@ -314,7 +333,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         throw new ShardUnavailableException(shard, $"expert shard {shard} (placement revision {revision}) has no reachable replica: {tries}", last);
     }
 
-    private async Task<float[]> AttemptAsync(ShardReplica replica, int layer, ShardPart part, ForwardRequest request, CancellationToken cancellationToken)
+    private async Task<ByteString> AttemptAsync(ShardReplica replica, int layer, ShardPart part, ForwardRequest request, CancellationToken cancellationToken)
     {
         using var activity = ServingTelemetry.Source.StartActivity(CallName, ActivityKind.Client);
         activity?.SetTag("shard", replica.Shard);
@@ -341,7 +360,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
             }
 
             replica.Succeeded();
-            return TensorBytes.ToSingles(response.Output.Span, request.Dtype);
+            return response.Output;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -9,7 +9,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Prometheus;
-using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Serving.Shard;
 
@@ -147,11 +146,9 @@ public sealed class ExpertShardService : ExpertShard.ExpertShardBase
         using (lease)
         using (_metrics.Forward.NewTimer())
         {
-            var values = TensorBytes.ToSingles(request.Hidden.Span, request.Dtype);
-            using var hidden = tensor(values, [request.NumTokens, request.HiddenSize], ScalarType.Float32, _revisions.Options.Device);
+            using var hidden = TensorBytes.ToTensor(request.Hidden.Span, request.Dtype, request.NumTokens, request.HiddenSize, _revisions.Options.Device);
             using var output = await lease.Executor.ForwardAsync((int)request.Layer, hidden, assignments, cancellationToken).ConfigureAwait(false);
-            using var onCpu = output.cpu();
-            var bytes = TensorBytes.FromSingles(onCpu.data<float>().ToArray(), request.Dtype);
+            var bytes = TensorBytes.FromTensor(output, request.Dtype);
             Count(request);
             return new ForwardResponse { StepId = request.StepId, Output = UnsafeByteOperations.UnsafeWrap(bytes) };
         }

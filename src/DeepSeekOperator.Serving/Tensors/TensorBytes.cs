@@ -1,12 +1,17 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using DeepSeekOperator.Serving.Protocol;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Serving.Tensors;
 
 /// <summary>
 /// Converts tensors between <see cref="float"/> values and the raw little-endian bytes of the wire protocol
-/// (float32 or bfloat16, DESIGN.md §6). Every length is checked before anything is written.
+/// (float32 or bfloat16, DESIGN.md §6). Every length is checked before anything is written. Each conversion is
+/// one pass: float32 on a little-endian host is a plain copy, bfloat16 is widened or rounded a vector at a time,
+/// and tensors are read and filled through their storage, never through an intermediate array.
 /// </summary>
 public static class TensorBytes
 {
@@ -26,31 +31,21 @@ public static class TensorBytes
     /// <exception cref="ArgumentException"><paramref name="source"/> does not hold exactly one element per destination value.</exception>
     public static void ToSingles(ReadOnlySpan<byte> source, TensorDtype dtype, Span<float> destination)
     {
-        var size = ElementSize(dtype);
-        if ((long)destination.Length * size != source.Length)
+        CheckSource(source, dtype, destination.Length);
+        if (dtype == TensorDtype.Bfloat16)
         {
-            throw new ArgumentException($"source has {source.Length} bytes but {destination.Length} {dtype} values take {(long)destination.Length * size}", nameof(source));
+            Widen(source, destination, add: false);
         }
-
-        if (dtype == TensorDtype.Float32)
+        else if (BitConverter.IsLittleEndian)
         {
-            if (BitConverter.IsLittleEndian)
-            {
-                MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
-                return;
-            }
-
+            MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
+        }
+        else
+        {
             for (var i = 0; i < destination.Length; i++)
             {
                 destination[i] = BinaryPrimitives.ReadSingleLittleEndian(source[(i * sizeof(float))..]);
             }
-
-            return;
-        }
-
-        for (var i = 0; i < destination.Length; i++)
-        {
-            destination[i] = BFloat16.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source[(i * sizeof(ushort))..]));
         }
     }
 
@@ -69,6 +64,36 @@ public static class TensorBytes
         return values;
     }
 
+    /// <summary>
+    /// Adds the values of <paramref name="source"/> (little-endian <paramref name="dtype"/>) to
+    /// <paramref name="destination"/>, element by element: a partial result summed straight from the wire bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="source"/> does not hold exactly one element per destination value.</exception>
+    public static void AddSingles(ReadOnlySpan<byte> source, TensorDtype dtype, Span<float> destination)
+    {
+        CheckSource(source, dtype, destination.Length);
+        if (dtype == TensorDtype.Bfloat16)
+        {
+            Widen(source, destination, add: true);
+            return;
+        }
+
+        var i = 0;
+        if (BitConverter.IsLittleEndian)
+        {
+            var values = MemoryMarshal.Cast<byte, float>(source);
+            for (; i <= destination.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (new Vector<float>(destination[i..]) + new Vector<float>(values[i..])).CopyTo(destination[i..]);
+            }
+        }
+
+        for (; i < destination.Length; i++)
+        {
+            destination[i] += BinaryPrimitives.ReadSingleLittleEndian(source[(i * sizeof(float))..]);
+        }
+    }
+
     /// <summary>Writes <paramref name="source"/> as little-endian <paramref name="dtype"/> into <paramref name="destination"/>; bfloat16 rounds to nearest even.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold exactly one element per source value.</exception>
     public static void FromSingles(ReadOnlySpan<float> source, TensorDtype dtype, Span<byte> destination)
@@ -79,25 +104,20 @@ public static class TensorBytes
             throw new ArgumentException($"destination has {destination.Length} bytes but {source.Length} {dtype} values take {(long)source.Length * size}", nameof(destination));
         }
 
-        if (dtype == TensorDtype.Float32)
+        if (dtype == TensorDtype.Bfloat16)
         {
-            if (BitConverter.IsLittleEndian)
-            {
-                MemoryMarshal.AsBytes(source).CopyTo(destination);
-                return;
-            }
-
+            Narrow(source, destination);
+        }
+        else if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(source).CopyTo(destination);
+        }
+        else
+        {
             for (var i = 0; i < source.Length; i++)
             {
                 BinaryPrimitives.WriteSingleLittleEndian(destination[(i * sizeof(float))..], source[i]);
             }
-
-            return;
-        }
-
-        for (var i = 0; i < source.Length; i++)
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(destination[(i * sizeof(ushort))..], BFloat16.FromSingle(source[i]));
         }
     }
 
@@ -107,5 +127,143 @@ public static class TensorBytes
         var bytes = new byte[(long)source.Length * ElementSize(dtype)];
         FromSingles(source, dtype, bytes);
         return bytes;
+    }
+
+    /// <summary>
+    /// A new float32 tensor of shape [<paramref name="rows"/>, <paramref name="columns"/>] on
+    /// <paramref name="device"/> holding <paramref name="source"/> (little-endian <paramref name="dtype"/>): the
+    /// bytes are converted once, straight into the storage of a CPU tensor, which is then moved to a device other
+    /// than the CPU.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="columns"/> is negative.</exception>
+    /// <exception cref="ArgumentException"><paramref name="source"/> does not hold exactly one element per value of the shape.</exception>
+    public static Tensor ToTensor(ReadOnlySpan<byte> source, TensorDtype dtype, long rows, long columns, Device device)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentNullException.ThrowIfNull(device);
+        var size = ElementSize(dtype);
+        if (rows * columns * size != source.Length)
+        {
+            throw new ArgumentException($"source has {source.Length} bytes but [{rows}, {columns}] {dtype} values take {rows * columns * size}", nameof(source));
+        }
+
+        var staged = empty([rows, columns], ScalarType.Float32, CPU);
+        if (source.Length > 0)
+        {
+            ToSingles(source, dtype, MemoryMarshal.Cast<byte, float>(staged.bytes));
+        }
+
+        if (device.type == DeviceType.CPU)
+        {
+            return staged;
+        }
+
+        using (staged)
+        {
+            return staged.to(device);
+        }
+    }
+
+    /// <summary>
+    /// The values of <paramref name="source"/> in row-major order as little-endian <paramref name="dtype"/>, in a
+    /// new array written once from the storage of a CPU float32 tensor (a tensor elsewhere, of another element
+    /// type or not contiguous is first made one by torch); bfloat16 rounds to nearest even.
+    /// </summary>
+    public static byte[] FromTensor(Tensor source, TensorDtype dtype)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var size = ElementSize(dtype);
+        using var scope = NewDisposeScope();
+        var values = Singles(source);
+        var bytes = new byte[values.numel() * size];
+        if (bytes.Length > 0)
+        {
+            FromSingles(MemoryMarshal.Cast<byte, float>(values.bytes), dtype, bytes);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// <paramref name="source"/> as a contiguous float32 tensor on the CPU, whose storage can be read as floats:
+    /// the tensor itself (another handle to it) when it is one already.
+    /// </summary>
+    public static Tensor Singles(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        using var scope = NewDisposeScope();
+        return source.detach().to(ScalarType.Float32).cpu().contiguous().MoveToOuterDisposeScope();
+    }
+
+    private static void CheckSource(ReadOnlySpan<byte> source, TensorDtype dtype, int count)
+    {
+        var size = ElementSize(dtype);
+        if ((long)count * size != source.Length)
+        {
+            throw new ArgumentException($"source has {source.Length} bytes but {count} {dtype} values take {(long)count * size}", nameof(source));
+        }
+    }
+
+    /// <summary>bfloat16 bytes to float32 (or added to it): each value's 16 bits become the upper half of a float32, exactly.</summary>
+    private static void Widen(ReadOnlySpan<byte> source, Span<float> destination, bool add)
+    {
+        var i = 0;
+        if (BitConverter.IsLittleEndian)
+        {
+            var bits = MemoryMarshal.Cast<byte, ushort>(source);
+            var width = Vector<uint>.Count;
+            for (; i <= destination.Length - Vector<ushort>.Count; i += Vector<ushort>.Count)
+            {
+                Vector.Widen(new Vector<ushort>(bits[i..]), out var low, out var high);
+                var lower = Vector.AsVectorSingle(Vector.ShiftLeft(low, 16));
+                var upper = Vector.AsVectorSingle(Vector.ShiftLeft(high, 16));
+                if (add)
+                {
+                    lower += new Vector<float>(destination[i..]);
+                    upper += new Vector<float>(destination[(i + width)..]);
+                }
+
+                lower.CopyTo(destination[i..]);
+                upper.CopyTo(destination[(i + width)..]);
+            }
+        }
+
+        for (; i < destination.Length; i++)
+        {
+            var value = BFloat16.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source[(i * sizeof(ushort))..]));
+            destination[i] = add ? destination[i] + value : value;
+        }
+    }
+
+    /// <summary>float32 to bfloat16 bytes, rounding as <see cref="BFloat16.FromSingle"/> does.</summary>
+    private static void Narrow(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        var i = 0;
+        if (BitConverter.IsLittleEndian)
+        {
+            var bits = MemoryMarshal.Cast<byte, ushort>(destination);
+            var width = Vector<float>.Count;
+            for (; i <= source.Length - (2 * width); i += 2 * width)
+            {
+                Vector.Narrow(Round(new Vector<float>(source[i..])), Round(new Vector<float>(source[(i + width)..]))).CopyTo(bits[i..]);
+            }
+        }
+
+        for (; i < source.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(destination[(i * sizeof(ushort))..], BFloat16.FromSingle(source[i]));
+        }
+    }
+
+    /// <summary><see cref="BFloat16.FromSingle"/> of every lane, in the low 16 bits of each.</summary>
+    private static Vector<uint> Round(Vector<float> values)
+    {
+        var bits = Vector.AsVectorUInt32(values);
+        var upper = Vector.ShiftRightLogical(bits, 16);
+        var rounded = Vector.ShiftRightLogical(bits + new Vector<uint>(0x7FFF) + (upper & Vector<uint>.One), 16);
+        var quietNaN = upper | new Vector<uint>(0x0040);
+        var isNumber = Vector.AsVectorUInt32(Vector.Equals(values, values));
+        return Vector.ConditionalSelect(isNumber, rounded, quietNaN);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using DeepSeekOperator.Serving.Protocol;
 using DeepSeekOperator.Serving.Tensors;
+using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Serving.Tests.Tensors;
 
@@ -95,5 +96,132 @@ public class TensorBytesTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => TensorBytes.ElementSize((TensorDtype)7));
 
         Assert.Equal("dtype", error.ParamName);
+    }
+    [Fact]
+    public void FromSingles_Bfloat16_RoundsEveryValueAsTheScalarConversionDoes()
+    {
+        // Vector lanes and the scalar tail both: an odd count, random bit patterns (NaNs and infinities among them) and the halfway cases.
+        var random = new Random(11);
+        var values = Enumerable.Range(0, 4099).Select(_ => BitConverter.UInt32BitsToSingle((uint)random.NextInt64(0, 1L << 32))).ToList();
+        values.AddRange([.. new uint[] { 0x3F808000, 0x3F818000, 0xBF818000, 0x7F7FFFFF, 0x7F800001, 0xFF800001, 0x7FFFFFFF, 0x00008000 }.Select(BitConverter.UInt32BitsToSingle)]);
+
+        var bytes = TensorBytes.FromSingles(values.ToArray(), TensorDtype.Bfloat16);
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            Assert.Equal(BFloat16.FromSingle(values[i]), BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2)));
+        }
+    }
+
+    [Fact]
+    public void ToSingles_Bfloat16_WidensEveryBitPatternExactly()
+    {
+        var bytes = new byte[65536 * 2];
+        for (var bits = 0; bits < 65536; bits++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(bits * 2), (ushort)bits);
+        }
+
+        var values = TensorBytes.ToSingles(bytes, TensorDtype.Bfloat16);
+
+        Assert.Equal(Enumerable.Range(0, 65536).Select(bits => (uint)bits << 16), values.Select(BitConverter.SingleToUInt32Bits));
+    }
+
+    [Theory]
+    [InlineData(TensorDtype.Float32)]
+    [InlineData(TensorDtype.Bfloat16)]
+    public void AddSingles_AddsTheWireValuesToTheDestination(TensorDtype dtype)
+    {
+        // Values exact in bfloat16, so both dtypes must give the same sums; 37 covers the vector lanes and the tail.
+        var partial = Enumerable.Range(0, 37).Select(i => (i - 18) * 0.25f).ToArray();
+        var destination = Enumerable.Range(0, 37).Select(i => i * 1.5f).ToArray();
+        var expected = destination.Zip(partial, (d, p) => d + p).ToArray();
+
+        TensorBytes.AddSingles(TensorBytes.FromSingles(partial, dtype), dtype, destination);
+
+        Assert.Equal(expected, destination);
+    }
+
+    [Fact]
+    public void AddSingles_BytesNotOneElementPerValue_IsRefusedNamingTheSource()
+    {
+        var destination = new float[3];
+
+        var error = Assert.Throws<ArgumentException>(() => TensorBytes.AddSingles(new byte[8], TensorDtype.Float32, destination));
+
+        Assert.Equal("source", error.ParamName);
+        Assert.Contains("8 bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToTensor_Float32_HoldsTheWireValuesExactlyInTheShape()
+    {
+        float[] values = [1.5f, -2.25f, float.Epsilon, float.NegativeInfinity, 3.0e-38f, -0f];
+
+        using var tensor = TensorBytes.ToTensor(TensorBytes.FromSingles(values, TensorDtype.Float32), TensorDtype.Float32, 2, 3, CPU);
+
+        Assert.Equal([2L, 3L], tensor.shape);
+        Assert.Equal(ScalarType.Float32, tensor.dtype);
+        Assert.Equal(values.Select(BitConverter.SingleToUInt32Bits), tensor.data<float>().ToArray().Select(BitConverter.SingleToUInt32Bits));
+    }
+
+    [Fact]
+    public void ToTensor_Bfloat16_HoldsTheWidenedValues()
+    {
+        float[] values = [1f, -0.5f, 3.140625f, 65536f];
+
+        using var tensor = TensorBytes.ToTensor(TensorBytes.FromSingles(values, TensorDtype.Bfloat16), TensorDtype.Bfloat16, 4, 1, CPU);
+
+        Assert.Equal(ScalarType.Float32, tensor.dtype);
+        Assert.Equal(values, tensor.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void ToTensor_BytesNotOneElementPerValueOfTheShape_IsRefusedNamingTheSource()
+    {
+        var error = Assert.Throws<ArgumentException>(() => TensorBytes.ToTensor(new byte[24], TensorDtype.Float32, 2, 2, CPU));
+
+        Assert.Equal("source", error.ParamName);
+        Assert.Contains("[2, 2]", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToTensor_NegativeRows_IsRefusedNamingTheRows()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => TensorBytes.ToTensor([], TensorDtype.Float32, -1, 2, CPU));
+
+        Assert.Equal("rows", error.ParamName);
+    }
+
+    [Fact]
+    public void FromTensor_Float32_RoundTripsExactlyThroughToTensor()
+    {
+        var random = new Random(3);
+        var values = Enumerable.Range(0, 60).Select(_ => BitConverter.UInt32BitsToSingle((uint)random.NextInt64(0, 1L << 32))).ToArray();
+        var bytes = TensorBytes.FromSingles(values, TensorDtype.Float32);
+
+        using var tensor = TensorBytes.ToTensor(bytes, TensorDtype.Float32, 6, 10, CPU);
+
+        Assert.Equal(bytes, TensorBytes.FromTensor(tensor, TensorDtype.Float32));
+    }
+
+    [Fact]
+    public void FromTensor_NotContiguousAndBfloat16_WritesTheValuesInRowMajorOrder()
+    {
+        using var source = tensor(new float[] { 1f, 2f, 3f, 4f, 5f, 6f }, [2, 3], ScalarType.BFloat16);
+        using var transposed = source.t();
+
+        var bytes = TensorBytes.FromTensor(transposed, TensorDtype.Float32);
+
+        Assert.Equal([1f, 4f, 2f, 5f, 3f, 6f], TensorBytes.ToSingles(bytes, TensorDtype.Float32));
+    }
+
+    [Fact]
+    public void FromTensor_Bfloat16_RoundsAsFromSinglesDoes()
+    {
+        float[] values = [BitConverter.UInt32BitsToSingle(0x3F818000), BitConverter.UInt32BitsToSingle(0x3F808001), -1.2345f];
+        using var source = tensor(values, [3], ScalarType.Float32);
+
+        Assert.Equal(TensorBytes.FromSingles(values, TensorDtype.Bfloat16), TensorBytes.FromTensor(source, TensorDtype.Bfloat16));
     }
 }
