@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
-using System.Runtime.InteropServices;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Discovery;
 using DeepSeekOperator.Serving.Observability;
@@ -206,7 +205,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
     private ForwardRequest[] Requests(ulong step, int layer, long revision, Tensor hidden, IReadOnlyList<ShardPart> parts)
     {
         using var scope = NewDisposeScope();
-        var values = MemoryMarshal.Cast<byte, float>(TensorBytes.Singles(hidden).bytes);
+        var values = TensorBytes.Storage(TensorBytes.Singles(hidden));
         var requests = new ForwardRequest[parts.Count];
         for (var i = 0; i < parts.Count; i++)
         {
@@ -253,7 +252,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         var dtype = _options.WireDtype;
         var rowBytes = width * TensorBytes.ElementSize(dtype);
         var output = zeros([hidden.shape[0], width], ScalarType.Float32, CPU);
-        var sums = MemoryMarshal.Cast<byte, float>(output.bytes);
+        var sums = TensorBytes.Storage(output);
         for (var i = 0; i < parts.Count; i++)
         {
             var partial = partials[i].Span;

@@ -149,10 +149,7 @@ public static class TensorBytes
         }
 
         var staged = empty([rows, columns], ScalarType.Float32, CPU);
-        if (source.Length > 0)
-        {
-            ToSingles(source, dtype, MemoryMarshal.Cast<byte, float>(staged.bytes));
-        }
+        ToSingles(source, dtype, Storage(staged));
 
         if (device.type == DeviceType.CPU)
         {
@@ -175,25 +172,38 @@ public static class TensorBytes
         ArgumentNullException.ThrowIfNull(source);
         var size = ElementSize(dtype);
         using var scope = NewDisposeScope();
-        var values = Singles(source);
-        var bytes = new byte[values.numel() * size];
-        if (bytes.Length > 0)
-        {
-            FromSingles(MemoryMarshal.Cast<byte, float>(values.bytes), dtype, bytes);
-        }
-
+        var values = Storage(Singles(source));
+        var bytes = new byte[(long)values.Length * size];
+        FromSingles(values, dtype, bytes);
         return bytes;
     }
 
     /// <summary>
-    /// <paramref name="source"/> as a contiguous float32 tensor on the CPU, whose storage can be read as floats:
-    /// the tensor itself (another handle to it) when it is one already.
+    /// <paramref name="source"/> as a contiguous float32 tensor on the CPU, whose <see cref="Storage"/> can be read:
+    /// another handle to the same tensor when it is one already, else a converted copy. The caller disposes it
+    /// (it belongs to the caller's dispose scope, if any).
     /// </summary>
     public static Tensor Singles(Tensor source)
     {
         ArgumentNullException.ThrowIfNull(source);
         using var scope = NewDisposeScope();
         return source.detach().to(ScalarType.Float32).cpu().contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The storage of a contiguous float32 CPU tensor as its values in row-major order, read and written in
+    /// place: valid only while <paramref name="source"/> is alive and not resized.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not float32, not on the CPU, or not contiguous.</exception>
+    public static Span<float> Storage(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.dtype != ScalarType.Float32 || source.device_type != DeviceType.CPU || !source.is_contiguous())
+        {
+            throw new ArgumentException($"source is a {(source.is_contiguous() ? "contiguous" : "non-contiguous")} {source.dtype} tensor on {source.device}; a contiguous Float32 tensor on the CPU is expected", nameof(source));
+        }
+
+        return source.numel() == 0 ? [] : MemoryMarshal.Cast<byte, float>(source.bytes);
     }
 
     private static void CheckSource(ReadOnlySpan<byte> source, TensorDtype dtype, int count)

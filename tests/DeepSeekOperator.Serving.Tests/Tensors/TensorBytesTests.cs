@@ -224,4 +224,33 @@ public class TensorBytesTests
 
         Assert.Equal(TensorBytes.FromSingles(values, TensorDtype.Bfloat16), TensorBytes.FromTensor(source, TensorDtype.Bfloat16));
     }
+    [Fact]
+    public void Storage_IsTheTensorsOwnValues_WrittenInPlace()
+    {
+        using var values = zeros([2, 2], ScalarType.Float32);
+
+        TensorBytes.Storage(values)[3] = 7f;
+
+        Assert.Equal([0f, 0f, 0f, 7f], values.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Storage_EmptyTensor_IsEmpty()
+    {
+        using var values = empty([0, 4], ScalarType.Float32);
+
+        Assert.Equal(0, TensorBytes.Storage(values).Length);
+    }
+
+    [Fact]
+    public void Storage_NotFloat32OrNotContiguous_IsRefusedNamingTheSource()
+    {
+        using var bf16 = zeros([2, 2], ScalarType.BFloat16);
+        using var wide = zeros([2, 3], ScalarType.Float32);
+        using var transposed = wide.t();
+
+        Assert.Equal("source", Assert.Throws<ArgumentException>(() => TensorBytes.Storage(bf16)).ParamName);
+        var error = Assert.Throws<ArgumentException>(() => TensorBytes.Storage(transposed));
+        Assert.Contains("non-contiguous", error.Message, StringComparison.Ordinal);
+    }
 }
