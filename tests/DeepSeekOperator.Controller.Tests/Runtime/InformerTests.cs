@@ -28,18 +28,13 @@ public sealed class InformerTests
         await CreateConfigMapAsync(api.Client, "a", "one");
         await CreateConfigMapAsync(api.Client, "a", "two");
         await CreateConfigMapAsync(api.Client, "b", "other");
-        var informer = NewInformer<V1ConfigMap>(api.Client, new InformerOptions { Namespace = "a", LabelSelector = TestLabel });
-        var events = Record(informer);
 
-        using var stop = new CancellationTokenSource();
-        var run = informer.RunAsync(stop.Token);
-        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Patience);
+        await using var running = await StartConfigMapsAsync(api.Client);
+        var (informer, events) = (running.Informer, running.Events);
 
         Assert.True(informer.HasSynced);
         Assert.Equal(["a/one", "a/two"], informer.List().Select(c => ObjectKey.Of(c).ToString()).Order());
         Assert.Equal(["added a/one", "added a/two"], (await events.TakeAsync(2)).Order());
-        await stop.CancelAsync();
-        await run.WaitAsync(Patience);
     }
 
     [Fact]
@@ -47,11 +42,8 @@ public sealed class InformerTests
     {
         await using var api = await RunningApiServer.StartAsync();
         await CreateNamespacesAsync(api.Client, "a");
-        var informer = NewInformer<V1ConfigMap>(api.Client, new InformerOptions { Namespace = "a", LabelSelector = TestLabel });
-        var events = Record(informer);
-        using var stop = new CancellationTokenSource();
-        var run = informer.RunAsync(stop.Token);
-        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Patience);
+        await using var running = await StartConfigMapsAsync(api.Client);
+        var (informer, events) = (running.Informer, running.Events);
 
         await CreateConfigMapAsync(api.Client, "a", "x");
         await api.Client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"k":"v"}}""", V1Patch.PatchType.MergePatch), "x", "a");
@@ -59,8 +51,6 @@ public sealed class InformerTests
 
         Assert.Equal(["added a/x", "updated a/x", "deleted a/x"], await events.TakeAsync(3));
         Assert.Empty(informer.List());
-        await stop.CancelAsync();
-        await run.WaitAsync(Patience);
     }
 
     [Fact]
@@ -72,11 +62,8 @@ public sealed class InformerTests
         await CreateConfigMapAsync(api.Client, "a", "child-1", owner);
         await CreateConfigMapAsync(api.Client, "a", "child-2", owner);
         await CreateConfigMapAsync(api.Client, "a", "stranger");
-        var informer = NewInformer<V1ConfigMap>(api.Client, new InformerOptions { Namespace = "a", LabelSelector = TestLabel });
-        var events = Record(informer);
-        using var stop = new CancellationTokenSource();
-        var run = informer.RunAsync(stop.Token);
-        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Patience);
+        await using var running = await StartConfigMapsAsync(api.Client);
+        var (informer, events) = (running.Informer, running.Events);
         await events.TakeAsync(4);
 
         Assert.Equal(["child-1", "child-2"], informer.ListByOwner(owner.Metadata.Uid).Select(c => c.Metadata.Name).Order());
@@ -84,8 +71,6 @@ public sealed class InformerTests
         await api.Client.CoreV1.DeleteNamespacedConfigMapAsync("child-1", "a");
         await events.TakeAsync(1);
         Assert.Equal(["child-2"], informer.ListByOwner(owner.Metadata.Uid).Select(c => c.Metadata.Name));
-        await stop.CancelAsync();
-        await run.WaitAsync(Patience);
     }
 
     [Fact]
@@ -96,18 +81,13 @@ public sealed class InformerTests
         await CreateConfigMapAsync(api.Client, "a", "one");
         await CreateConfigMapAsync(api.Client, "a", "two");
         var time = new ManualTime();
-        var informer = NewInformer<V1ConfigMap>(api.Client, new InformerOptions { Namespace = "a", LabelSelector = TestLabel, ResyncPeriod = TimeSpan.FromMinutes(1) }, time);
-        var events = Record(informer);
-        using var stop = new CancellationTokenSource();
-        var run = informer.RunAsync(stop.Token);
-        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Patience);
+        await using var running = await StartConfigMapsAsync(api.Client, time);
+        var events = running.Events;
         await events.TakeAsync(2);
 
         await time.AdvanceWhenArmedAsync(TimeSpan.FromMinutes(1));
 
         Assert.Equal(["resynced a/one", "resynced a/two"], (await events.TakeAsync(2)).Order());
-        await stop.CancelAsync();
-        await run.WaitAsync(Patience);
     }
 
     [Fact]
@@ -124,13 +104,9 @@ public sealed class InformerTests
         var logger = new RecordingLogger<Informer<DeepSeekModel>>();
         var informer = new Informer<DeepSeekModel>(api.Client, new InformerOptions { Namespace = "models" }, TimeProvider.System, logger);
         var events = Record(informer);
-        using (var first = new CancellationTokenSource())
+        await using (await Running<DeepSeekModel>.StartAsync(informer, events))
         {
-            var run = informer.RunAsync(first.Token);
-            await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Patience);
             await events.TakeAsync(3);
-            await first.CancelAsync();
-            await run.WaitAsync(Patience);
         }
 
         var stale = informer.ResourceVersion;
@@ -144,22 +120,24 @@ public sealed class InformerTests
             await CreateConfigMapAsync(api.Client, "churn", "c" + i);
         }
 
-        using var second = new CancellationTokenSource();
-        var rerun = informer.RunAsync(second.Token);
+        var second = await Running<DeepSeekModel>.StartAsync(informer, events);
 
         Assert.Equal(["added models/new", "deleted models/removed", "updated models/changed"], (await events.TakeAsync(3)).Order());
         Assert.Equal(["changed", "kept", "new"], informer.List().Select(m => m.Metadata.Name).Order());
         Assert.Equal("yes", informer.Get(new ObjectKey("models", "changed"))!.Metadata.Labels["edited"]);
         Assert.NotEqual(stale, informer.ResourceVersion);
         Assert.Contains(logger.Messages, m => m.Contains("410 Gone", StringComparison.Ordinal));
-        await second.CancelAsync();
-        await rerun.WaitAsync(Patience);
+        await second.DisposeAsync();
         Assert.Equal(0, events.Pending);
     }
 
-    private static Informer<T> NewInformer<T>(Kubernetes client, InformerOptions options, TimeProvider? time = null)
-        where T : class, IKubernetesObject<V1ObjectMeta> =>
-        new(client, options, time ?? TimeProvider.System, NullLogger<Informer<T>>.Instance);
+    // An informer of the tests' ConfigMaps in namespace "a", running and synced; a minute's resync on a manual clock.
+    private static Task<Running<V1ConfigMap>> StartConfigMapsAsync(Kubernetes client, ManualTime? time = null)
+    {
+        var options = new InformerOptions { Namespace = "a", LabelSelector = TestLabel, ResyncPeriod = time is null ? TimeSpan.Zero : TimeSpan.FromMinutes(1) };
+        var informer = new Informer<V1ConfigMap>(client, options, time ?? TimeProvider.System, NullLogger<Informer<V1ConfigMap>>.Instance);
+        return Running<V1ConfigMap>.StartAsync(informer, Record(informer));
+    }
 
     private static EventLog Record<T>(Informer<T> informer)
         where T : class, IKubernetesObject<V1ObjectMeta>
@@ -213,6 +191,38 @@ public sealed class InformerTests
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20), deadline.Token);
             }
+        }
+    }
+
+    private sealed class Running<T> : IAsyncDisposable
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        private readonly CancellationTokenSource stop = new();
+        private Task run = Task.CompletedTask;
+
+        private Running(Informer<T> informer, EventLog events)
+        {
+            Informer = informer;
+            Events = events;
+        }
+
+        public Informer<T> Informer { get; }
+
+        public EventLog Events { get; }
+
+        public static async Task<Running<T>> StartAsync(Informer<T> informer, EventLog events)
+        {
+            var running = new Running<T>(informer, events);
+            running.run = informer.RunAsync(running.stop.Token);
+            await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Patience);
+            return running;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await run.WaitAsync(Patience);
+            stop.Dispose();
         }
     }
 
