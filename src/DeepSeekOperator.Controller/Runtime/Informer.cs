@@ -1,0 +1,325 @@
+using DeepSeekOperator.Controller.Runtime.Internal;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace DeepSeekOperator.Controller.Runtime;
+
+/// <summary>
+/// A watch-backed cache of one kind, ported from client-go's reflector and shared informer (and YARP's
+/// <c>ResourceInformer</c>): it lists, then watches from the list's resourceVersion with bookmarks; re-lists at once
+/// when the server answers 410 Gone and after a backoff when a list or watch fails; delivers every cached object again
+/// each <see cref="InformerOptions.ResyncPeriod"/>; and indexes objects by namespace/name and by owner UID.
+/// </summary>
+/// <typeparam name="T">A kind with a <see cref="KubernetesEntityAttribute"/>, built-in or custom.</typeparam>
+public sealed class Informer<T> : ISyncedCache
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<ObjectKey, T> items = [];
+    private readonly Dictionary<string, HashSet<ObjectKey>> byOwner = [];
+    private readonly List<InformerHandlers<T>> handlers = [];
+    private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ResourceClient<T> resources;
+    private readonly InformerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private string? resourceVersion;
+
+    /// <summary>Creates an informer; nothing is read until <see cref="RunAsync"/>.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> has no <see cref="KubernetesEntityAttribute"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
+    public Informer(Kubernetes client, InformerOptions options, TimeProvider time, ILogger<Informer<T>> logger)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        resources = new ResourceClient<T>(client, options.Namespace, options.LabelSelector);
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+    }
+
+    /// <inheritdoc />
+    public bool HasSynced => synced.Task.IsCompleted;
+
+    /// <summary>The resourceVersion the cache is current to; null before the first list.</summary>
+    public string? ResourceVersion
+    {
+        get
+        {
+            lock (gate)
+            {
+                return resourceVersion;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task WaitForSyncAsync(CancellationToken cancellationToken) => synced.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Adds callbacks; objects already cached are delivered to them as additions first.</summary>
+    public void AddHandlers(InformerHandlers<T> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (gate)
+        {
+            handlers.Add(handler);
+            foreach (var item in items.Values)
+            {
+                Invoke(handler.Added, item);
+            }
+        }
+    }
+
+    /// <summary>The cached object with <paramref name="key"/>, or null.</summary>
+    public T? Get(ObjectKey key)
+    {
+        lock (gate)
+        {
+            return items.GetValueOrDefault(key);
+        }
+    }
+
+    /// <summary>Every cached object.</summary>
+    public IReadOnlyList<T> List()
+    {
+        lock (gate)
+        {
+            return [.. items.Values];
+        }
+    }
+
+    /// <summary>The cached objects with an owner reference to the object with UID <paramref name="ownerUid"/>.</summary>
+    public IReadOnlyList<T> ListByOwner(string ownerUid)
+    {
+        lock (gate)
+        {
+            return byOwner.TryGetValue(ownerUid, out var keys) ? [.. keys.Select(key => items[key])] : [];
+        }
+    }
+
+    /// <summary>
+    /// Keeps the cache current until <paramref name="cancellationToken"/> is cancelled, then returns. It may be run again
+    /// afterwards: it resumes watching from <see cref="ResourceVersion"/>, and re-lists if that has expired.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var resync = ResyncAsync(stop.Token);
+        try
+        {
+            await ReflectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping is the only way out of the loop.
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await resync.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task ReflectAsync(CancellationToken cancellationToken)
+    {
+        var backoff = new ExponentialRateLimiter<int>(options.RetryDelay, options.MaxRetryDelay, 0.1);
+        while (true)
+        {
+            try
+            {
+                var from = ResourceVersion ?? await RelistAsync(cancellationToken).ConfigureAwait(false);
+                await foreach (var change in resources.WatchAsync(from, options.WatchTimeout, cancellationToken).ConfigureAwait(false))
+                {
+                    Apply(change);
+                }
+
+                backoff.Forget(0);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && WatchErrors.IsGone(exception))
+            {
+                RuntimeLog.WatchExpired(logger, resources.Description, ResourceVersion);
+                ForgetResourceVersion();
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                var delay = backoff.When(0);
+                RuntimeLog.ListWatchFailed(logger, resources.Description, delay, exception);
+                ForgetResourceVersion();
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void ForgetResourceVersion()
+    {
+        lock (gate)
+        {
+            resourceVersion = null;
+        }
+    }
+
+    // Replaces the cache with a fresh list: new objects are additions, changed ones (by resourceVersion) updates, and
+    // cached objects missing from the list deletions; unchanged ones are not delivered again.
+    private async Task<string> RelistAsync(CancellationToken cancellationToken)
+    {
+        var (list, version) = await resources.ListAsync(cancellationToken).ConfigureAwait(false);
+        lock (gate)
+        {
+            var listed = new HashSet<ObjectKey>();
+            foreach (var item in list)
+            {
+                listed.Add(ObjectKey.Of(item));
+                Upsert(item);
+            }
+
+            foreach (var key in items.Keys.Where(key => !listed.Contains(key)).ToList())
+            {
+                Remove(key);
+            }
+
+            resourceVersion = version;
+        }
+
+        RuntimeLog.Listed(logger, resources.Description, list.Count, version);
+        synced.TrySetResult();
+        return version;
+    }
+
+    private void Apply(WatchEvent<T> change)
+    {
+        lock (gate)
+        {
+            switch (change.Type)
+            {
+                case WatchEventType.Added or WatchEventType.Modified:
+                    Upsert(change.Object!);
+                    break;
+                case WatchEventType.Deleted:
+                    Remove(ObjectKey.Of(change.Object!));
+                    break;
+                default:
+                    break;
+            }
+
+            resourceVersion = change.ResourceVersion;
+        }
+    }
+
+    // Under the lock.
+    private void Upsert(T item)
+    {
+        var key = ObjectKey.Of(item);
+        if (items.TryGetValue(key, out var old))
+        {
+            if (old.Metadata.ResourceVersion == item.Metadata.ResourceVersion)
+            {
+                return;
+            }
+
+            Unindex(key, old);
+            items[key] = item;
+            Index(key, item);
+            foreach (var handler in handlers)
+            {
+                Invoke(handler.Updated, old, item);
+            }
+
+            return;
+        }
+
+        items[key] = item;
+        Index(key, item);
+        foreach (var handler in handlers)
+        {
+            Invoke(handler.Added, item);
+        }
+    }
+
+    // Under the lock.
+    private void Remove(ObjectKey key)
+    {
+        if (!items.Remove(key, out var old))
+        {
+            return;
+        }
+
+        Unindex(key, old);
+        foreach (var handler in handlers)
+        {
+            Invoke(handler.Deleted, old);
+        }
+    }
+
+    private void Index(ObjectKey key, T item)
+    {
+        foreach (var owner in item.Metadata.OwnerReferences ?? [])
+        {
+            if (!byOwner.TryGetValue(owner.Uid, out var keys))
+            {
+                byOwner[owner.Uid] = keys = [];
+            }
+
+            keys.Add(key);
+        }
+    }
+
+    private void Unindex(ObjectKey key, T item)
+    {
+        foreach (var owner in item.Metadata.OwnerReferences ?? [])
+        {
+            if (byOwner.TryGetValue(owner.Uid, out var keys) && keys.Remove(key) && keys.Count == 0)
+            {
+                byOwner.Remove(owner.Uid);
+            }
+        }
+    }
+
+    private async Task ResyncAsync(CancellationToken cancellationToken)
+    {
+        if (options.ResyncPeriod == TimeSpan.Zero)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            await Task.Delay(options.ResyncPeriod, time, cancellationToken).ConfigureAwait(false);
+            lock (gate)
+            {
+                foreach (var item in items.Values)
+                {
+                    foreach (var handler in handlers)
+                    {
+                        Invoke(handler.Updated, item, item);
+                    }
+                }
+            }
+        }
+    }
+
+    private void Invoke(Action<T>? callback, T item)
+    {
+        try
+        {
+            callback?.Invoke(item);
+        }
+        catch (Exception exception)
+        {
+            RuntimeLog.HandlerFailed(logger, resources.Description, exception);
+        }
+    }
+
+    private void Invoke(Action<T, T>? callback, T old, T item)
+    {
+        try
+        {
+            callback?.Invoke(old, item);
+        }
+        catch (Exception exception)
+        {
+            RuntimeLog.HandlerFailed(logger, resources.Description, exception);
+        }
+    }
+}
