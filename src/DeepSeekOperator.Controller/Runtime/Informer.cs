@@ -12,7 +12,7 @@ namespace DeepSeekOperator.Controller.Runtime;
 /// each <see cref="InformerOptions.ResyncPeriod"/>; and indexes objects by namespace/name and by owner UID.
 /// </summary>
 /// <typeparam name="T">A kind with a <see cref="KubernetesEntityAttribute"/>, built-in or custom.</typeparam>
-public sealed class Informer<T> : ISyncedCache
+public sealed class Informer<T> : IInformer
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly Lock gate = new();
