@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DeepSeekOperator.Controller.Hosting;
 
 namespace DeepSeekOperator.Controller.Tests.Hosting;
 
@@ -11,12 +12,8 @@ public sealed class LeaderFailoverTests
     {
         await using var operators = await Operators.StartAsync();
         // A lease of 6 s: a takeover within 3 s can only come from the release.
-        var slowExpiry = (Func<Controller.Hosting.OperatorHostOptions, Controller.Hosting.OperatorHostOptions>)(options => options with { LeaseDuration = TimeSpan.FromSeconds(6), RenewDeadline = TimeSpan.FromSeconds(3) });
-        var a = await operators.StartHostAsync("operator-a", slowExpiry);
-        await Operators.LeaderAsync(Patience, a);
-        var b = await operators.StartHostAsync("operator-b", slowExpiry);
-        await operators.CreateConfigMapAsync("one");
-        await operators.StampedAsync("one", "operator-a", Patience);
+        static OperatorHostOptions SlowExpiry(OperatorHostOptions options) => options with { LeaseDuration = TimeSpan.FromSeconds(6), RenewDeadline = TimeSpan.FromSeconds(3) };
+        var (a, b) = await operators.StartLeaderThenStandbyAsync(SlowExpiry, SlowExpiry);
 
         var clock = Stopwatch.StartNew();
         await a.DisposeAsync();
@@ -32,11 +29,7 @@ public sealed class LeaderFailoverTests
     public async Task LeaderKilledWithoutRelease_StandbyTakesOverOnceTheLeaseExpires()
     {
         await using var operators = await Operators.StartAsync();
-        var a = await operators.StartHostAsync("operator-a", options => options with { ReleaseOnStop = false });
-        await Operators.LeaderAsync(Patience, a);
-        var b = await operators.StartHostAsync("operator-b");
-        await operators.CreateConfigMapAsync("one");
-        await operators.StampedAsync("one", "operator-a", Patience);
+        var (a, b) = await operators.StartLeaderThenStandbyAsync(options => options with { ReleaseOnStop = false });
 
         var clock = Stopwatch.StartNew();
         await a.DisposeAsync();

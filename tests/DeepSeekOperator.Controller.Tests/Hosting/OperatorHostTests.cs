@@ -33,10 +33,7 @@ public sealed class OperatorHostTests
     public async Task Probes_LeaderAndStandby_AliveAndReady()
     {
         await using var operators = await Operators.StartAsync();
-        var a = await operators.StartHostAsync("operator-a");
-        var b = await operators.StartHostAsync("operator-b");
-        var leader = await Operators.LeaderAsync(Patience, a, b);
-        var standby = leader == a ? b : a;
+        var (leader, standby) = await operators.StartLeaderThenStandbyAsync();
 
         // The standby names the leader once it has read the lease.
         await Operators.EventuallyAsync(async () => (await Operators.GetAsync(standby, "/readyz")).Body.EndsWith(leader.Identity, StringComparison.Ordinal), Patience, "the leader seen");

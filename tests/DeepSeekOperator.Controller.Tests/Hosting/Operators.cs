@@ -62,6 +62,23 @@ internal sealed class Operators : IAsyncDisposable
         return host;
     }
 
+    /// <summary>
+    /// Starts <c>operator-a</c> and, once it leads, <c>operator-b</c>; returns when a's controller has stamped the
+    /// ConfigMap <c>one</c>.
+    /// </summary>
+    public async Task<(OperatorHost Leader, OperatorHost Standby)> StartLeaderThenStandbyAsync(
+        Func<OperatorHostOptions, OperatorHostOptions>? tweakLeader = null,
+        Func<OperatorHostOptions, OperatorHostOptions>? tweakStandby = null)
+    {
+        var within = TimeSpan.FromSeconds(10);
+        var a = await StartHostAsync("operator-a", tweakLeader);
+        await LeaderAsync(within, a);
+        var b = await StartHostAsync("operator-b", tweakStandby);
+        await CreateConfigMapAsync("one");
+        await StampedAsync("one", "operator-a", within);
+        return (a, b);
+    }
+
     /// <summary>The stamping controller of the replica <paramref name="identity"/>.</summary>
     public static ControllerFactory Stamping(string identity) => (client, loggers, registry) =>
     {
