@@ -68,8 +68,8 @@ internal sealed partial record ChildContext
 
         var context = new ChildContext(model, config, settings);
         var name = context.Name;
-        var longest = context.ShardName(model.Spec.Experts.Shards - 1);
-        if (new[] { longest, context.PlacementName }.MaxBy(n => n.Length) is { Length: > MaxLabelLength } tooLong)
+        // The longest name of a Service (a DNS-1035 label); every other child name is shorter or not limited to 63.
+        if (context.ShardName(model.Spec.Experts.Shards - 1) is { Length: > MaxLabelLength } tooLong)
         {
             throw Invalid("metadata.name", FieldErrorType.TooLong, name,
                 $"the child name \"{tooLong}\" would be {tooLong.Length} characters, more than the {MaxLabelLength} of a Service name; shorten metadata.name to at most {name.Length - (tooLong.Length - MaxLabelLength)} characters");
