@@ -17,6 +17,8 @@ public sealed class RouterCommandTests
     [InlineData("--shard applies only to --discovery static, not dns", "--synthetic", "tiny", "--shards", "2", "--discovery", "dns", "--service-prefix", "tiny", "--shard", "0=127.0.0.1:9000")]
     [InlineData("--discovery dns needs --service-prefix (the DeepSeekModel's name)", "--synthetic", "tiny", "--shards", "2", "--discovery", "dns")]
     [InlineData("--discovery endpointslices needs --service-prefix (the DeepSeekModel's name)", "--synthetic", "tiny", "--shards", "2", "--discovery", "endpointslices")]
+    [InlineData("--shard-port-name applies only to --discovery endpointslices, not dns", "--synthetic", "tiny", "--shards", "2", "--discovery", "dns", "--service-prefix", "tiny", "--shard-port-name", "grpc")]
+    [InlineData("--shard-port-name must not be empty", "--synthetic", "tiny", "--shards", "2", "--discovery", "endpointslices", "--service-prefix", "tiny", "--shard-port-name", " ")]
     [InlineData("--max-batch-tokens must be at least 1, got 0", "--synthetic", "tiny", "--shards", "1", "--shard", "0=127.0.0.1:9000", "--max-batch-tokens", "0")]
     [InlineData("--max-concurrent-requests must be at least 1, got 0", "--synthetic", "tiny", "--shards", "1", "--shard", "0=127.0.0.1:9000", "--max-concurrent-requests", "0")]
     [InlineData("--max-queued-requests must be at least 1, got -1", "--synthetic", "tiny", "--shards", "1", "--shard", "0=127.0.0.1:9000", "--max-queued-requests", "-1")]

@@ -35,6 +35,7 @@ internal static class RouterCommand
         discovery.AcceptOnlyFromAmong("static", "dns", "endpointslices");
         var servicePrefix = new Option<string?>("--service-prefix") { Description = "dns and endpointslices: the shard Services are <prefix>-shard-<k> (the DeepSeekModel's name)." };
         var serviceNamespace = new Option<string?>("--namespace") { Description = "dns and endpointslices: the namespace of the shard Services (default: the pod's, from POD_NAMESPACE)." };
+        var shardPortName = new Option<string?>("--shard-port-name") { Description = "endpointslices: the name of the shard Services' gRPC port (default: a slice's only port)." };
         var shardPort = new Option<int>("--shard-port") { Description = "dns: the shards' gRPC port.", DefaultValueFactory = _ => ShardHostOptions.DefaultGrpcPort };
         var port = new Option<int>("--port") { Description = "The port of the OpenAI API, /metrics, /healthz and /readyz (0 picks a free one).", DefaultValueFactory = _ => RouterHostOptions.DefaultPort };
         var bind = new Option<string>("--bind") { Description = "The IP address the port is bound on.", DefaultValueFactory = _ => "0.0.0.0" };
@@ -47,7 +48,7 @@ internal static class RouterCommand
         var apiKeyFile = new Option<FileInfo?>("--api-key-file") { Description = $"A file holding the bearer key every request must carry (default: ${ApiKeyVariable} when set; none otherwise)." };
         var command = new Command("router", "Serve the OpenAI-compatible API of a model whose routed experts live in expert shards, until interrupted.")
         {
-            shard, discovery, servicePrefix, serviceNamespace, shardPort, port, bind, wireDtype, stepDeadline, maxBatchTokens, maxConcurrent, maxQueued, apiKeyFile,
+            shard, discovery, servicePrefix, serviceNamespace, shardPortName, shardPort, port, bind, wireDtype, stepDeadline, maxBatchTokens, maxConcurrent, maxQueued, apiKeyFile,
         };
         serving.AddTo(command);
         command.Validators.Add(result =>
@@ -68,6 +69,18 @@ internal static class RouterCommand
             if (kind != "static" && string.IsNullOrWhiteSpace(result.GetValue(servicePrefix)))
             {
                 result.AddError($"--discovery {kind} needs --service-prefix (the DeepSeekModel's name)");
+            }
+
+            if (result.GetResult(shardPortName) is not null)
+            {
+                if (kind != "endpointslices")
+                {
+                    result.AddError($"--shard-port-name applies only to --discovery endpointslices, not {kind}");
+                }
+                else if (string.IsNullOrWhiteSpace(result.GetValue(shardPortName)))
+                {
+                    result.AddError("--shard-port-name must not be empty");
+                }
             }
 
             foreach (var (name, value, least) in new[] { (maxBatchTokens.Name, result.GetValue(maxBatchTokens), 1), (maxConcurrent.Name, result.GetValue(maxConcurrent), 1), (maxQueued.Name, result.GetValue(maxQueued), 1) })
@@ -121,6 +134,7 @@ internal static class RouterCommand
                     ServicePrefix = parseResult.GetValue(servicePrefix),
                     Namespace = parseResult.GetValue(serviceNamespace) ?? Environment.GetEnvironmentVariable("POD_NAMESPACE"),
                     Port = parseResult.GetValue(shardPort),
+                    PortName = parseResult.GetValue(shardPortName),
                 },
                 BindAddress = parseResult.GetValue(bind)!,
                 Port = parseResult.GetValue(port),

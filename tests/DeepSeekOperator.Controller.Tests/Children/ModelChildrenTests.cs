@@ -1,0 +1,295 @@
+using System.Text.Json.Nodes;
+using DeepSeekOperator.Api.Schema;
+using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Children;
+using DeepSeekOperator.Moe;
+using DeepSeekOperator.Serving.Placement;
+using k8s;
+using k8s.Models;
+
+namespace DeepSeekOperator.Controller.Tests.Children;
+
+/// <summary>The set of children of the sample models, their metadata, the placement, and the specs that cannot have children.</summary>
+public sealed class ModelChildrenTests
+{
+    public static TheoryData<string> SampleFiles => [Samples.TinyFile, Samples.DeepSeekV3File];
+
+    [Fact]
+    public void TinySample_FourShards_OneOfEachChildPlusOneDeploymentServiceAndBudgetPerShard()
+    {
+        var children = Samples.Build(Samples.TinyFile);
+
+        string[] perShard = [.. Enumerable.Range(0, 4).Select(k => $"tiny-shard-{k}")];
+        string[] expected =
+        [
+            "ServiceAccount/tiny-serving", "Role/tiny-serving", "RoleBinding/tiny-serving",
+            "ConfigMap/tiny-placement", "ConfigMap/tiny-config",
+            "Deployment/tiny-router", .. perShard.Select(n => $"Deployment/{n}"),
+            .. perShard.Select(n => $"Service/{n}"), "Service/tiny",
+            "PodDisruptionBudget/tiny-router", .. perShard.Select(n => $"PodDisruptionBudget/{n}"),
+            "NetworkPolicy/tiny-routers", "NetworkPolicy/tiny-shards",
+            "ServiceMonitor/tiny",
+        ];
+        Assert.Equal(expected, Samples.All(children).Select(o => $"{o.Kind}/{o.Metadata.Name}"));
+        Assert.All(Samples.All(children), o => Assert.Equal("default", o.Metadata.NamespaceProperty));
+        Assert.Equal("http://tiny.default.svc.cluster.local:8000/v1", children.Endpoint);
+    }
+
+    [Fact]
+    public void DeepSeekV3Sample_ThirtyTwoShards_ThirtyTwoDeploymentsServicesAndBudgets()
+    {
+        var children = Samples.Build(Samples.DeepSeekV3File);
+
+        Assert.Equal(32, children.ShardDeployments.Count);
+        Assert.Equal(Enumerable.Range(0, 32).Select(k => $"deepseek-v3-shard-{k}"), children.ShardServices.Select(s => s.Metadata.Name));
+        Assert.Equal(33, children.DisruptionBudgets.Count);
+        Assert.Equal(2, children.RouterDeployment.Spec.Replicas);
+        Assert.All(children.ShardDeployments, d => Assert.Equal(1, d.Spec.Replicas));
+        Assert.All(Samples.All(children), o => Assert.Equal("models", o.Metadata.NamespaceProperty));
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleFiles))]
+    public void EveryChild_ControllerOwnerReferenceAndStandardLabels(string file)
+    {
+        var model = Samples.Read(file);
+        var children = ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings);
+        var name = model.Metadata.Name;
+
+        Assert.All(Samples.All(children), child =>
+        {
+            var owner = Assert.Single(child.Metadata.OwnerReferences);
+            Assert.Equal((DeepSeekModel.GroupVersion, DeepSeekModel.KindName, name, model.Metadata.Uid, true, true),
+                (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid, owner.Controller, owner.BlockOwnerDeletion));
+
+            var labels = child.Metadata.Labels;
+            Assert.Equal("deepseek-model", labels["app.kubernetes.io/name"]);
+            Assert.Equal(name, labels["app.kubernetes.io/instance"]);
+            Assert.Equal("deepseek-operator", labels["app.kubernetes.io/managed-by"]);
+            Assert.Equal(name, labels["app.kubernetes.io/part-of"]);
+            Assert.Contains(labels["app.kubernetes.io/component"], new[] { "router", "shard", "gateway", "placement", "config", "rbac", "network", "monitoring" });
+            var isShard = child.Metadata.Name.StartsWith($"{name}-shard-", StringComparison.Ordinal);
+            Assert.Equal(isShard ? child.Metadata.Name[$"{name}-shard-".Length..] : null, labels.TryGetValue("moe.deepseek-operator.io/shard", out var k) ? k : null);
+        });
+        Assert.All(children.ShardDeployments, d => Assert.Equal("shard", d.Metadata.Labels["app.kubernetes.io/component"]));
+        Assert.Equal("router", children.RouterDeployment.Metadata.Labels["app.kubernetes.io/component"]);
+        Assert.Equal("gateway", children.GatewayService.Metadata.Labels["app.kubernetes.io/component"]);
+        Assert.Equal("placement", children.PlacementConfigMap.Metadata.Labels["app.kubernetes.io/component"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleFiles))]
+    public void Selectors_MatchTheirPodsAndNoOtherComponentsPods(string file)
+    {
+        var children = Samples.Build(file);
+        var routerPods = children.RouterDeployment.Spec.Template.Metadata.Labels;
+
+        Assert.All(Samples.Deployments(children), d => Assert.True(Samples.Matches(d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels)));
+        Assert.True(Samples.Matches(children.GatewayService.Spec.Selector, routerPods));
+        for (var k = 0; k < children.ShardDeployments.Count; k++)
+        {
+            var pods = children.ShardDeployments[k].Spec.Template.Metadata.Labels;
+            Assert.True(Samples.Matches(children.ShardServices[k].Spec.Selector, pods));
+            Assert.True(Samples.Matches(children.DisruptionBudgets[k + 1].Spec.Selector.MatchLabels, pods));
+            Assert.False(Samples.Matches(children.ShardServices[k].Spec.Selector, routerPods));
+            Assert.All(children.ShardDeployments.Where((_, other) => other != k),
+                d => Assert.False(Samples.Matches(children.ShardServices[k].Spec.Selector, d.Spec.Template.Metadata.Labels)));
+        }
+
+        Assert.True(Samples.Matches(children.DisruptionBudgets[0].Spec.Selector.MatchLabels, routerPods));
+        Assert.All(children.DisruptionBudgets, b => Assert.Equal("1", b.Spec.MaxUnavailable.Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleFiles))]
+    public void NetworkPolicies_OnlyThisModelsRoutersReachShardGrpc_AnyoneTheRouterPort_PrometheusTheShardMetrics(string file)
+    {
+        var children = Samples.Build(file);
+        var routerPods = children.RouterDeployment.Spec.Template.Metadata.Labels;
+        var shardPods = children.ShardDeployments.Select(d => d.Spec.Template.Metadata.Labels).ToList();
+        var routers = children.NetworkPolicies.Single(p => p.Metadata.Name.EndsWith("-routers", StringComparison.Ordinal)).Spec;
+        var shards = children.NetworkPolicies.Single(p => p.Metadata.Name.EndsWith("-shards", StringComparison.Ordinal)).Spec;
+
+        Assert.True(Samples.Matches(routers.PodSelector.MatchLabels, routerPods));
+        Assert.All(shardPods, pods => Assert.False(Samples.Matches(routers.PodSelector.MatchLabels, pods)));
+        var open = Assert.Single(routers.Ingress);
+        Assert.Null(open.FromProperty);
+        Assert.Equal("8000", Assert.Single(open.Ports).Port.Value);
+
+        Assert.All(shardPods, pods => Assert.True(Samples.Matches(shards.PodSelector.MatchLabels, pods)));
+        Assert.False(Samples.Matches(shards.PodSelector.MatchLabels, routerPods));
+        Assert.Equal(["Ingress"], shards.PolicyTypes);
+        var grpc = shards.Ingress.Single(r => r.Ports.Single().Port.Value == "9000");
+        var peer = Assert.Single(grpc.FromProperty);
+        Assert.Null(peer.NamespaceSelector);
+        Assert.True(Samples.Matches(peer.PodSelector.MatchLabels, routerPods));
+        Assert.All(shardPods, pods => Assert.False(Samples.Matches(peer.PodSelector.MatchLabels, pods)));
+        var metrics = shards.Ingress.Single(r => r.Ports.Single().Port.Value == "9100");
+        Assert.Equal("monitoring", Assert.Single(metrics.FromProperty).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+        Assert.Equal(2, shards.Ingress.Count);
+    }
+
+    [Theory]
+    [InlineData(Samples.TinyFile, 16, 4, 4)]
+    [InlineData(Samples.DeepSeekV3File, 256, 32, 9)]
+    public void PlacementConfigMap_ParsesAsRevisionOneAndFitsTheModel(string file, int experts, int shards, int slotsPerShard)
+    {
+        var model = Samples.Read(file);
+        var config = Samples.ConfigOf(model);
+        var children = ModelChildren.Build(model, config, Samples.Settings);
+
+        var placement = ExpertPlacement.Parse(children.PlacementConfigMap.Data["placement.json"]);
+        Assert.Empty(placement.Validate(config));
+        Assert.Equal(experts, config.NRoutedExperts);
+        Assert.Equal((1L, model.Metadata.Name, shards, slotsPerShard), (placement.Revision, placement.ModelId, placement.Shards, placement.SlotsPerShard));
+        Assert.Equal(config.MoeLayers, placement.Layers.Select(l => l.Layer));
+        Assert.Equal(children.Placement.Serialize(), placement.Serialize());
+    }
+
+    [Fact]
+    public void ConfigConfigMap_HoldsTheServingSettingsAsJson()
+    {
+        var children = Samples.Build(Samples.DeepSeekV3File);
+
+        var settings = JsonNode.Parse(children.ConfigConfigMap.Data["serving.json"])!;
+        Assert.Equal("pvc", (string?)settings["source"]);
+        Assert.Equal("bfloat16", (string?)settings["dtype"]);
+        Assert.Equal("cuda", (string?)settings["device"]);
+        Assert.Equal(children.Endpoint, (string?)settings["endpoint"]);
+        Assert.Equal(16384, (int?)settings["router"]!["maxBatchTokens"]);
+        Assert.True((bool?)settings["router"]!["apiKeyRequired"]);
+        Assert.Equal(9, (int?)settings["shards"]!["slotsPerShard"]);
+        Assert.Equal("deepseek-v3-placement", (string?)settings["placement"]!["configMap"]);
+    }
+
+    [Fact]
+    public void ServiceMonitor_ScrapesGatewayHttpAndShardMetricsPortsOfThisModel()
+    {
+        var children = Samples.Build(Samples.TinyFile);
+
+        var json = JsonNode.Parse(KubernetesJson.Serialize(children.ServiceMonitor))!;
+        Assert.Equal("monitoring.coreos.com/v1", (string?)json["apiVersion"]);
+        Assert.Equal("ServiceMonitor", (string?)json["kind"]);
+        var selector = json["spec"]!["selector"]!;
+        var matchLabels = selector["matchLabels"]!.AsObject().ToDictionary(p => p.Key, p => (string)p.Value!);
+        var components = selector["matchExpressions"]![0]!["values"]!.AsArray().Select(v => (string)v!).ToList();
+        Assert.True(Samples.Matches(matchLabels, children.GatewayService.Metadata.Labels));
+        Assert.All(children.ShardServices, s => Assert.True(Samples.Matches(matchLabels, s.Metadata.Labels)));
+        Assert.Equal(["gateway", "shard"], components);
+        Assert.Equal(["http", "metrics"], json["spec"]!["endpoints"]!.AsArray().Select(e => (string)e!["port"]!));
+        Assert.Contains(children.GatewayService.Spec.Ports, p => p.Name == "http");
+        Assert.All(children.ShardServices, s => Assert.Contains(s.Spec.Ports, p => p.Name == "metrics"));
+    }
+
+    [Fact]
+    public void Children_RoundTripThroughKubernetesJson()
+    {
+        var children = Samples.Build(Samples.DeepSeekV3File);
+
+        AssertRoundTrips(children.ServiceAccount);
+        AssertRoundTrips(children.Role);
+        AssertRoundTrips(children.RoleBinding);
+        AssertRoundTrips(children.PlacementConfigMap);
+        AssertRoundTrips(children.ConfigConfigMap);
+        AssertRoundTrips(children.RouterDeployment);
+        Assert.All(children.ShardDeployments, AssertRoundTrips);
+        Assert.All(children.ShardServices, AssertRoundTrips);
+        AssertRoundTrips(children.GatewayService);
+        Assert.All(children.DisruptionBudgets, AssertRoundTrips);
+        Assert.All(children.NetworkPolicies, AssertRoundTrips);
+    }
+
+    [Fact]
+    public void Role_GrantsOnlyGetListWatchOnEndpointSlices_BoundToTheServingAccount()
+    {
+        var children = Samples.Build(Samples.TinyFile);
+
+        var rule = Assert.Single(children.Role.Rules);
+        Assert.Equal(["discovery.k8s.io"], rule.ApiGroups);
+        Assert.Equal(["endpointslices"], rule.Resources);
+        Assert.Equal(["get", "list", "watch"], rule.Verbs);
+        Assert.Null(rule.ResourceNames);
+        Assert.Equal(children.Role.Metadata.Name, children.RoleBinding.RoleRef.Name);
+        var subject = Assert.Single(children.RoleBinding.Subjects);
+        Assert.Equal(("ServiceAccount", "tiny-serving", "default"), (subject.Kind, subject.Name, subject.NamespaceProperty));
+        Assert.All(Samples.Deployments(children), d => Assert.Equal("tiny-serving", d.Spec.Template.Spec.ServiceAccountName));
+    }
+
+    [Fact]
+    public void NameTooLongForAShardService_RefusedNamingMetadataName()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Metadata.Name = new string('m', 56);
+
+        var error = Assert.Throws<InvalidModelSpecException>(() => ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings)).Error;
+
+        Assert.Equal(("metadata.name", FieldErrorType.TooLong), (error.Field, error.Type));
+        Assert.Contains($"\"{model.Metadata.Name}-shard-3\" would be 64 characters", error.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("metadata.name: Too long:", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NameAtTheLimit_FiftyTwoCharactersAndShard1023_Accepted()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Metadata.Name = new string('m', DeepSeekModel.MaxNameLength);
+        model.Spec = model.Spec with { Experts = model.Spec.Experts with { Shards = 1024 } };
+
+        var children = ModelChildren.Build(model, new ModelConfig { NRoutedExperts = 1024 }, Samples.Settings);
+
+        Assert.Equal(63, children.ShardServices[^1].Metadata.Name.Length);
+    }
+
+    [Fact]
+    public void NameStartingWithADigit_RefusedNamingMetadataName()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Metadata.Name = "7b";
+
+        var error = Assert.Throws<InvalidModelSpecException>(() => ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings)).Error;
+
+        Assert.Equal("metadata.name", error.Field);
+    }
+
+    [Fact]
+    public void MoreShardsThanRoutedExperts_RefusedNamingSpecExpertsShards()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Spec = model.Spec with { Experts = model.Spec.Experts with { Shards = 17 } };
+
+        var error = Assert.Throws<InvalidModelSpecException>(() => ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings)).Error;
+
+        Assert.Equal("spec.experts.shards", error.Field);
+        Assert.Contains("16 routed experts", error.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RedundantSlotsBeyondTheExperts_RefusedNamingSpecExpertsRedundantSlots()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Spec = model.Spec with { Experts = model.Spec.Experts with { RedundantSlots = 13 } };
+
+        var error = Assert.Throws<InvalidModelSpecException>(() => ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings)).Error;
+
+        Assert.Equal("spec.experts.redundantSlots", error.Field);
+    }
+
+    [Fact]
+    public void Float16_RefusedNamingSpecModelDtype()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Spec = model.Spec with { Model = model.Spec.Model with { Dtype = ModelDtype.Float16 } };
+
+        var error = Assert.Throws<InvalidModelSpecException>(() => ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings)).Error;
+
+        Assert.Equal(("spec.model.dtype", FieldErrorType.NotSupported), (error.Field, error.Type));
+    }
+
+    private static void AssertRoundTrips<T>(T child)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var json = KubernetesJson.Serialize(child);
+        Assert.Equal(json, KubernetesJson.Serialize(KubernetesJson.Deserialize<T>(json)));
+        Assert.Equal(child.Kind, (string?)JsonNode.Parse(json)!["kind"]);
+    }
+}
