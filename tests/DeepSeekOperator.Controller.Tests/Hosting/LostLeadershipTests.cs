@@ -46,14 +46,15 @@ public sealed class LostLeadershipTests
         Assert.Equal(1, await Operators.MetricAsync(a, "dsop_leader"));
     }
 
-    // Writes another holder into the Lease, as a replica that took it over would.
+    // Writes another holder into the Lease, as a replica that took it over would, for longer than the leader's
+    // renew deadline (so that it gives up) and short enough for it to lead again within the tests' patience.
     private static async Task TakeLeaseAsync(Operators operators, string holder)
     {
         while (true)
         {
             var lease = await operators.Client.CoordinationV1.ReadNamespacedLeaseAsync(OperatorHostOptions.DefaultLeaseName, "default");
             var now = DateTime.UtcNow;
-            lease.Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 2, AcquireTime = now, RenewTime = now, LeaseTransitions = lease.Spec.LeaseTransitions + 1 };
+            lease.Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 6, AcquireTime = now, RenewTime = now, LeaseTransitions = lease.Spec.LeaseTransitions + 1 };
             try
             {
                 await operators.Client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Metadata.Name, "default");

@@ -19,14 +19,15 @@ internal sealed class Operators : IAsyncDisposable
     public const string Namespace = "watched";
     public const string StampedBy = "test.deepseek-operator.io/reconciled-by";
 
-    // Short enough for failover tests of a few seconds, and still valid as client-go requires.
+    // Short enough for failover tests of a few seconds, still valid as client-go requires, and with a renew
+    // deadline a loaded two-core machine meets (at 1 s, a busy build made leaders lose their lease mid-test).
     public static readonly OperatorHostOptions Fast = new()
     {
         BindAddress = "127.0.0.1",
         Port = 0,
-        LeaseDuration = TimeSpan.FromSeconds(2),
-        RenewDeadline = TimeSpan.FromSeconds(1),
-        RetryPeriod = TimeSpan.FromMilliseconds(250),
+        LeaseDuration = TimeSpan.FromSeconds(4),
+        RenewDeadline = TimeSpan.FromSeconds(3),
+        RetryPeriod = TimeSpan.FromMilliseconds(500),
     };
 
     private readonly List<OperatorHost> hosts = [];
