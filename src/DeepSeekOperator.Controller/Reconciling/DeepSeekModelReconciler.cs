@@ -161,7 +161,7 @@ public sealed class DeepSeekModelReconciler(
             }
 
             var status = compute(fresh.Status);
-            if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(fresh.Status))
+            if (fresh.Status is not null && KubernetesJson.Serialize(status) == KubernetesJson.Serialize(fresh.Status))
             {
                 return false;
             }
