@@ -1,0 +1,101 @@
+using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Children;
+using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Runtime;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace DeepSeekOperator.Controller.Reconciling;
+
+/// <summary>What the DeepSeekModel controller watches and how it runs.</summary>
+public sealed record DeepSeekModelControllerOptions
+{
+    /// <summary>The operator's settings the children are built with.</summary>
+    public required OperatorSettings Settings { get; init; }
+
+    /// <summary>The namespace whose models are reconciled; null reconciles every namespace.</summary>
+    public string? Namespace { get; init; }
+
+    /// <summary>How many models are reconciled at once.</summary>
+    public int Workers { get; init; } = 4;
+
+    /// <summary>How often every model is reconciled again although nothing changed.</summary>
+    public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The clock of backoff, resyncs and status timestamps.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>
+/// The DeepSeekModel controller: a cache of the models and one of each kind they own, a change to a child queueing its
+/// controlling model, and a <see cref="DeepSeekModelReconciler"/> over them.
+/// </summary>
+public static class DeepSeekModelController
+{
+    /// <summary>The component named on the controller's Events.</summary>
+    public const string Component = "deepseek-operator";
+
+    /// <summary>A factory the operator host calls each time it becomes leader.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
+    public static ControllerFactory Factory(DeepSeekModelControllerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var controllerOptions = new ControllerOptions { Workers = options.Workers };
+        controllerOptions.Validate();
+        var informerOptions = new InformerOptions { Namespace = options.Namespace, ResyncPeriod = options.ResyncPeriod };
+        informerOptions.Validate();
+        return (client, loggers, registry) => Build(client, loggers, registry, options, controllerOptions, informerOptions);
+    }
+
+    private static ManagedController Build(
+        Kubernetes client, ILoggerFactory loggers, CollectorRegistry registry, DeepSeekModelControllerOptions options, ControllerOptions controllerOptions, InformerOptions informerOptions)
+    {
+        var time = options.Time;
+        var queue = new WorkQueue<ObjectKey>(time, new ExponentialRateLimiter<ObjectKey>());
+        var models = new Informer<DeepSeekModel>(client, informerOptions, time, loggers.CreateLogger<Informer<DeepSeekModel>>());
+        models.AddHandlers(new InformerHandlers<DeepSeekModel>
+        {
+            Added = model => queue.Add(ObjectKey.Of(model)),
+            Updated = (_, model) => queue.Add(ObjectKey.Of(model)),
+            Deleted = model => queue.Add(ObjectKey.Of(model)),
+        });
+
+        // Children need no resync of their own: the models' resync reconciles them.
+        var childOptions = informerOptions with { ResyncPeriod = TimeSpan.Zero, LabelSelector = ChildLabels.ManagedByKey + "=" + ChildLabels.ManagedBy };
+        IInformer[] owned =
+        [
+            Owned<V1Deployment>(), Owned<V1Service>(), Owned<V1ConfigMap>(), Owned<V1ServiceAccount>(),
+            Owned<V1Role>(), Owned<V1RoleBinding>(), Owned<V1PodDisruptionBudget>(), Owned<V1NetworkPolicy>(),
+        ];
+        IInformer[] informers = [models, .. owned];
+        var reconciler = new DeepSeekModelReconciler(
+            models, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, loggers.CreateLogger<DeepSeekModelReconciler>());
+        var controller = new ReconcileController(reconciler, queue, informers, controllerOptions, registry, time, loggers.CreateLogger<ReconcileController>());
+        return new ManagedController(controller, informers);
+
+        Informer<T> Owned<T>()
+            where T : class, IKubernetesObject<V1ObjectMeta>
+        {
+            var informer = new Informer<T>(client, childOptions, time, loggers.CreateLogger<Informer<T>>());
+            informer.AddHandlers(new InformerHandlers<T>
+            {
+                Added = child => EnqueueOwner(queue, child),
+                Updated = (_, child) => EnqueueOwner(queue, child),
+                Deleted = child => EnqueueOwner(queue, child),
+            });
+            return informer;
+        }
+    }
+
+    // A child's change queues the DeepSeekModel that controls it, which lives in the child's namespace.
+    private static void EnqueueOwner(WorkQueue<ObjectKey> queue, IKubernetesObject<V1ObjectMeta> child)
+    {
+        var owner = child.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
+        if (owner is { Kind: DeepSeekModel.KindName } && owner.ApiVersion.StartsWith(DeepSeekModel.Group + "/", StringComparison.Ordinal))
+        {
+            queue.Add(new ObjectKey(child.Metadata.NamespaceProperty ?? "", owner.Name));
+        }
+    }
+}

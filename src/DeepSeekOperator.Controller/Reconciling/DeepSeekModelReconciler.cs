@@ -1,0 +1,190 @@
+using System.Net;
+using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Children;
+using DeepSeekOperator.Controller.Reconciling.Internal;
+using DeepSeekOperator.Controller.Runtime;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace DeepSeekOperator.Controller.Reconciling;
+
+/// <summary>
+/// Converges a DeepSeekModel's children towards <see cref="ModelChildren.Build"/>: creates the missing ones, puts back
+/// the fields the operator owns where they were changed, and writes the model's status (replica counts, placement,
+/// endpoint, and the Ready, Progressing and Degraded conditions) when it changed. A spec that cannot be served is
+/// reported as Ready=False and not retried until the spec changes; a write conflict is retried with backoff.
+/// </summary>
+/// <param name="models">The DeepSeekModel cache the model is read from.</param>
+/// <param name="client">The client children and status are written with.</param>
+/// <param name="settings">The operator's settings the children are built with.</param>
+/// <param name="events">Where Events about the model go.</param>
+/// <param name="time">The clock of the conditions' lastTransitionTime.</param>
+/// <param name="logger">The reconciler's log.</param>
+public sealed class DeepSeekModelReconciler(
+    Informer<DeepSeekModel> models,
+    Kubernetes client,
+    OperatorSettings settings,
+    EventRecorder events,
+    TimeProvider time,
+    ILogger<DeepSeekModelReconciler> logger) : IReconciler
+{
+    /// <summary>The Ready reason of a spec whose children cannot be built; the message names the field.</summary>
+    public const string InvalidSpec = "InvalidSpec";
+
+    /// <summary>The Ready reason of a model whose architecture (its config.json) the operator cannot know yet.</summary>
+    public const string ModelConfigUnavailable = "ModelConfigUnavailable";
+
+    private const int StatusAttempts = 5;
+    private readonly ChildClient children = new(client);
+
+    /// <inheritdoc />
+    public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
+    {
+        var model = models.Get(key);
+        if (model is null)
+        {
+            return ReconcileResult.Done;
+        }
+
+        // Only a synthetic preset's architecture is known without reading the checkpoint's config.json; reading it from
+        // a PVC, host path or image needs a pod with the volume mounted, which the operator does not run yet, so such a
+        // model is reported and waits (its spec changing, or a resync, reconciles it again).
+        var config = ModelChildren.PresetConfig(model.Spec.Model.Source);
+        if (config is null)
+        {
+            return await NotServableAsync(model, ModelPhase.Pending, ModelConfigUnavailable,
+                "spec.model.source: the model's config.json cannot be read yet; only a synthetic source can be served.", cancellationToken).ConfigureAwait(false);
+        }
+
+        ModelChildren desired;
+        try
+        {
+            desired = ModelChildren.Build(model, config, settings);
+        }
+        catch (InvalidModelSpecException exception)
+        {
+            return await NotServableAsync(model, ModelPhase.Failed, InvalidSpec, exception.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var applied = new Dictionary<string, IKubernetesObject<V1ObjectMeta>>();
+            foreach (var child in desired.BuiltIn)
+            {
+                if (await ApplyAsync(model, child, cancellationToken).ConfigureAwait(false) is not { } live)
+                {
+                    return ReconcileResult.Failed($"{child.Kind} {child.Metadata.Name} is controlled by another owner.");
+                }
+
+                applied[child.Kind + "/" + child.Metadata.Name] = live;
+            }
+
+            V1Deployment Deployment(V1Deployment child) => (V1Deployment)applied[child.Kind + "/" + child.Metadata.Name];
+            var router = Deployment(desired.RouterDeployment);
+            var shards = desired.ShardDeployments.Select(Deployment).ToList();
+            var generation = model.Metadata.Generation ?? 0;
+            await WriteStatusAsync(key, current => ModelStatus.Serving(current, generation, desired, config.NRoutedExperts, router, shards, Now()), cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+        catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // A stale resourceVersion, or a child created meanwhile: read the world again after a backoff.
+            ReconcileLog.Conflict(logger, exception.Response.Content, key.ToString());
+            return ReconcileResult.Failed("Conflict: " + exception.Response.Content);
+        }
+    }
+
+    // Creates the child, or writes the fields the operator owns where they differ; null when another controller owns it.
+    private async Task<IKubernetesObject<V1ObjectMeta>?> ApplyAsync(DeepSeekModel model, IKubernetesObject<V1ObjectMeta> desired, CancellationToken cancellationToken)
+    {
+        var name = desired.Metadata.NamespaceProperty + "/" + desired.Metadata.Name;
+        var live = await children.ReadAsync(desired, cancellationToken).ConfigureAwait(false);
+        if (live is null)
+        {
+            var created = await children.CreateAsync(desired, cancellationToken).ConfigureAwait(false);
+            ReconcileLog.Created(logger, desired.Kind, name);
+            await events.RecordAsync(model, EventRecorder.Normal, "Created", $"Created {desired.Kind} {desired.Metadata.Name}", cancellationToken).ConfigureAwait(false);
+            return created;
+        }
+
+        if (live.Metadata.OwnerReferences?.FirstOrDefault(owner => owner.Controller == true) is { } controller && controller.Uid != model.Metadata.Uid)
+        {
+            await events.RecordAsync(model, EventRecorder.Warning, "OwnedElsewhere",
+                $"{desired.Kind} {desired.Metadata.Name} exists and is controlled by {controller.Kind} {controller.Name}", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (OwnedFields.Match(desired, live))
+        {
+            return live;
+        }
+
+        var updated = await children.ReplaceAsync(desired, OwnedFields.Merge(desired, live), cancellationToken).ConfigureAwait(false);
+        ReconcileLog.Updated(logger, desired.Kind, name);
+        await events.RecordAsync(model, EventRecorder.Normal, "Updated", $"Updated {desired.Kind} {desired.Metadata.Name}", cancellationToken).ConfigureAwait(false);
+        return updated;
+    }
+
+    // Ready=False with the reason, a Warning Event when that is news, and no retry: the spec or a resync brings the model back.
+    private async Task<ReconcileResult> NotServableAsync(DeepSeekModel model, ModelPhase phase, string reason, string message, CancellationToken cancellationToken)
+    {
+        var key = ObjectKey.Of(model);
+        var generation = model.Metadata.Generation ?? 0;
+        var changed = await WriteStatusAsync(key, current => ModelStatus.NotServable(current, generation, phase, reason, message, Now()), cancellationToken).ConfigureAwait(false);
+        if (changed)
+        {
+            ReconcileLog.NotServable(logger, key.ToString(), reason, message);
+            await events.RecordAsync(model, EventRecorder.Warning, reason, message, cancellationToken).ConfigureAwait(false);
+        }
+
+        return ReconcileResult.Done;
+    }
+
+    // Reads the model afresh, and writes the status computed from the current one unless it is the same; a conflict is
+    // retried with a fresh read. Whether anything was written.
+    private async Task<bool> WriteStatusAsync(ObjectKey key, Func<DeepSeekModelStatus?, DeepSeekModelStatus> compute, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            DeepSeekModel fresh;
+            try
+            {
+                var read = await client.CustomObjects.GetNamespacedCustomObjectAsync(
+                    DeepSeekModel.Group, DeepSeekModel.Version, key.Namespace, DeepSeekModel.Plural, key.Name, cancellationToken).ConfigureAwait(false);
+                fresh = KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
+            }
+            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+
+            var status = compute(fresh.Status);
+            if (fresh.Status is not null && KubernetesJson.Serialize(status) == KubernetesJson.Serialize(fresh.Status))
+            {
+                return false;
+            }
+
+            fresh.Status = status;
+            try
+            {
+                await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(
+                    fresh, DeepSeekModel.Group, DeepSeekModel.Version, key.Namespace, DeepSeekModel.Plural, key.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                ReconcileLog.StatusWritten(logger, key.ToString(), status.Phase?.ToString() ?? "");
+                return true;
+            }
+            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.Conflict && attempt < StatusAttempts)
+            {
+                ReconcileLog.Conflict(logger, "status", key.ToString());
+            }
+        }
+    }
+
+    // Conditions carry whole seconds, as the API server stores them.
+    private DateTime Now()
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+    }
+}
