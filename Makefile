@@ -60,9 +60,12 @@ bench-serving: restore ## Loopback TCP ceiling, MoE layer step over gRPC to 4 sh
 	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench serving
 
 .PHONY: manifests
-manifests: build ## Regenerate the CRD from the API types
+manifests: build ## Regenerate the CRD from the API types and config/rbac from the operator's permission table
 	$(DOTNET) run --no-build -c $(CONFIGURATION) --project src/DeepSeekOperator.Cli -- crd --output $(CRD)
-	@echo "wrote $(CRD)"
+	cp $(CRD) config/crd/
+	@echo "wrote $(CRD) and config/crd"
+	$(DOTNET) run --no-build -c $(CONFIGURATION) --project src/DeepSeekOperator.Cli -- rbac --output-dir config/rbac
+	@echo "wrote config/rbac"
 
 .PHONY: format-check
 format-check: restore ## Check formatting and code style (dotnet format --verify-no-changes)

@@ -59,6 +59,7 @@ public static class Dsop
         {
             VersionCommand.Create(),
             CrdCommand.Create(),
+            RbacCommand.Create(),
             ModelCommand.Create(),
             BenchCommand.Create(),
             DevClusterCommand.Create(),

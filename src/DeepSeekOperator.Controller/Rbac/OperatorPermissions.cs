@@ -1,0 +1,62 @@
+using DeepSeekOperator.Api.V1Alpha1;
+using k8s.Models;
+
+namespace DeepSeekOperator.Controller.Rbac;
+
+/// <summary>The verbs the operator is granted on one resource of one API group.</summary>
+/// <param name="ApiGroup">The API group; empty for the core group.</param>
+/// <param name="Resource">The plural resource, with <c>/subresource</c> where the grant is on one.</param>
+/// <param name="Verbs">The verbs, in the order Kubernetes documents them.</param>
+public sealed record PermissionRule(string ApiGroup, string Resource, IReadOnlyList<string> Verbs)
+{
+    /// <summary>Whether this rule grants <paramref name="verb"/> on <paramref name="resource"/> of <paramref name="apiGroup"/>.</summary>
+    public bool Grants(string apiGroup, string resource, string verb) =>
+        ApiGroup == apiGroup && Resource == resource && Verbs.Contains(verb);
+
+    /// <summary>This rule as an RBAC policy rule.</summary>
+    public V1PolicyRule ToPolicyRule() => new() { ApiGroups = [ApiGroup], Resources = [Resource], Verbs = [.. Verbs] };
+}
+
+/// <summary>
+/// Every permission the operator holds, and nothing more: the one source of truth that <see cref="OperatorRbac"/>
+/// writes to <c>config/rbac</c>. Each verb is the one a call in the code makes, named beside it.
+/// </summary>
+public static class OperatorPermissions
+{
+    private static readonly string[] Cache = ["get", "list", "watch"];
+    private static readonly string[] Owned = ["get", "list", "watch", "create", "update"];
+
+    /// <summary>
+    /// What the operator does in every namespace (the ClusterRole): it caches the models and their children
+    /// (<c>Informer</c>: list and watch), reads, creates and replaces children (<c>ChildClient</c>: get, create, update),
+    /// reads a model afresh and replaces its status (<c>DeepSeekModelReconciler</c>), and records Events
+    /// (<c>EventRecorder</c>: create).
+    /// </summary>
+    public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
+    [
+        new(DeepSeekModel.Group, DeepSeekModel.Plural, Cache),
+        new(DeepSeekModel.Group, DeepSeekModel.Plural + "/status", ["update"]),
+        new("", "configmaps", Owned),
+        new("", "services", Owned),
+        new("", "serviceaccounts", Owned),
+        new("", "events", ["create"]),
+        new("apps", "deployments", Owned),
+        new("policy", "poddisruptionbudgets", Owned),
+        new("networking.k8s.io", "networkpolicies", Owned),
+        new("rbac.authorization.k8s.io", "roles", Owned),
+        new("rbac.authorization.k8s.io", "rolebindings", Owned),
+
+        // Never called by the operator: RBAC lets it create a Role, or bind one, only with the permissions the Role
+        // grants (the serving pods' endpointslices read, ServingRbac), which is narrower than the escalate and bind verbs.
+        new("discovery.k8s.io", "endpointslices", Cache),
+    ];
+
+    /// <summary>
+    /// What the operator does in its own namespace only (the leader election Role): it reads, creates and renews the
+    /// coordination.k8s.io Lease (<c>LeaderElector</c>'s <c>LeaseLock</c>, and <c>OperatorHost</c> giving it up on stop).
+    /// </summary>
+    public static IReadOnlyList<PermissionRule> LeaderElection { get; } =
+    [
+        new("coordination.k8s.io", "leases", ["get", "create", "update"]),
+    ];
+}
