@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using DeepSeekOperator.Controller.Rbac;
+using DeepSeekOperator.Tests;
+
+namespace DeepSeekOperator.Controller.Tests.Rbac;
+
+/// <summary>The checked-in <c>config/</c> against its generators, and <c>kubectl kustomize config/default</c>.</summary>
+public sealed class RbacManifestTests
+{
+    private const string CrdFile = "deepseekmodels.moe.deepseek-operator.io.yaml";
+
+    [Fact]
+    public void ConfigRbac_EqualsTheGeneratedFiles_RunMakeManifestsOnChange()
+    {
+        var generated = OperatorRbac.Files();
+        var directory = Repository.PathOf("config/rbac");
+
+        Assert.Equal(generated.Select(file => file.Name).Order(), Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+        Assert.All(generated, file => Assert.Equal(file.Content, File.ReadAllText(Path.Combine(directory, file.Name))));
+    }
+
+    [Fact]
+    public void ConfigCrd_SameFileAsCrds_RunMakeManifestsOnChange()
+    {
+        Assert.Equal(File.ReadAllText(Repository.PathOf("crds/" + CrdFile)), File.ReadAllText(Repository.PathOf("config/crd/" + CrdFile)));
+    }
+
+    [KubectlFact]
+    public async Task KustomizeConfigDefault_Builds_EveryKindInTheOperatorNamespace()
+    {
+        var start = new ProcessStartInfo("kubectl", ["kustomize", Repository.PathOf("config/default")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var kubectl = Process.Start(start)!;
+        var output = kubectl.StandardOutput.ReadToEndAsync();
+        var error = kubectl.StandardError.ReadToEndAsync();
+        await kubectl.WaitForExitAsync();
+
+        Assert.True(kubectl.ExitCode == 0, await error);
+        var documents = (await output).Split("\n---\n").Select(document => document.TrimEnd('\n') + "\n").ToList();
+        string[] kinds = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment"];
+        Assert.Equal(kinds.Order(), documents.Select(Kind).Order());
+        Assert.All(
+            documents.Where(d => Kind(d) is "ServiceAccount" or "Role" or "RoleBinding" or "Deployment"),
+            d => Assert.Contains("  namespace: " + OperatorRbac.Namespace + "\n", d, StringComparison.Ordinal));
+        var deployment = documents.Single(d => Kind(d) == "Deployment");
+        Assert.Contains("serviceAccountName: " + OperatorRbac.Name + "\n", deployment, StringComparison.Ordinal);
+        Assert.Contains("replicas: 2\n", deployment, StringComparison.Ordinal);
+    }
+
+    private static string Kind(string document) =>
+        document.Split('\n').Single(line => line.StartsWith("kind: ", StringComparison.Ordinal))["kind: ".Length..];
+}
+
+/// <summary>A fact skipped, with the reason, where the kubectl binary is not on the PATH.</summary>
+internal sealed class KubectlFactAttribute : FactAttribute
+{
+    public KubectlFactAttribute()
+    {
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Any(directory => File.Exists(Path.Combine(directory, "kubectl")));
+        if (!onPath)
+        {
+            Skip = "kubectl is not on the PATH, so config/default cannot be built";
+        }
+    }
+}
