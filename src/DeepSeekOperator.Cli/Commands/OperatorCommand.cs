@@ -14,6 +14,12 @@ namespace DeepSeekOperator.Cli.Commands;
 /// </summary>
 internal static partial class OperatorCommand
 {
+    private const string DefaultBind = "0.0.0.0";
+    private const int DefaultWorkers = 4;
+
+    // This binary's own image, which the dev cluster's pod runner maps to this dsop.
+    private static string DefaultRuntimeImage => $"{DevClusterUp.ProjectImage}:{VersionCommand.Version}";
+
     public static Command Create()
     {
         var kubeconfig = new Option<FileInfo?>("--kubeconfig") { Description = "The kubeconfig to connect with (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)." };
@@ -21,12 +27,12 @@ internal static partial class OperatorCommand
         var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "The namespace of the leader-election Lease (default: the kubeconfig context's or the pod's, else default)." };
         var leaseName = new Option<string>("--lease-name") { Description = "The name of the leader-election Lease.", DefaultValueFactory = _ => OperatorHostOptions.DefaultLeaseName };
         var port = new Option<int>("--metrics-port") { Description = "The port of /healthz, /readyz and /metrics (0 picks a free one).", DefaultValueFactory = _ => OperatorHostOptions.DefaultPort };
-        var bind = new Option<string>("--bind") { Description = "The IP address the port is bound on.", DefaultValueFactory = _ => "0.0.0.0" };
-        var workers = new Option<int>("--workers") { Description = "How many DeepSeekModels are reconciled at once.", DefaultValueFactory = _ => 4 };
+        var bind = new Option<string>("--bind") { Description = "The IP address the port is bound on.", DefaultValueFactory = _ => DefaultBind };
+        var workers = new Option<int>("--workers") { Description = "How many DeepSeekModels are reconciled at once.", DefaultValueFactory = _ => DefaultWorkers };
         var runtimeImage = new Option<string>("--runtime-image")
         {
             Description = "The image of routers and shards for a model whose spec.runtime.image is unset (default: this dsop's own image).",
-            DefaultValueFactory = _ => $"{DevClusterUp.ProjectImage}:{VersionCommand.Version}",
+            DefaultValueFactory = _ => DefaultRuntimeImage,
         };
         var command = new Command("operator", "Run the operator: reconcile DeepSeekModels into running deployments, until interrupted.")
         {
@@ -44,9 +50,9 @@ internal static partial class OperatorCommand
         {
             Kubeconfig = result.GetValue(kubeconfig)?.FullName,
             LeaseNamespace = result.GetValue(leaseNamespace),
-            LeaseName = result.GetValue(leaseName)!,
-            Port = result.GetValue(port),
-            BindAddress = result.GetValue(bind)!,
+            LeaseName = Given(result, leaseName, OperatorHostOptions.DefaultLeaseName),
+            Port = Given(result, port, OperatorHostOptions.DefaultPort),
+            BindAddress = Given(result, bind, DefaultBind),
         };
         command.Validators.Add(result =>
         {
@@ -65,12 +71,12 @@ internal static partial class OperatorCommand
                 result.AddError($"--namespace \"{only}\" is not a DNS label (lowercase letters, digits and '-', at most 63)");
             }
 
-            if (result.GetValue(workers) < 1)
+            if (Given(result, workers, DefaultWorkers) is var count and < 1)
             {
-                result.AddError($"--workers must be at least 1, got {result.GetValue(workers)}");
+                result.AddError($"--workers must be at least 1, got {count}");
             }
 
-            if (string.IsNullOrWhiteSpace(result.GetValue(runtimeImage)))
+            if (string.IsNullOrWhiteSpace(Given(result, runtimeImage, DefaultRuntimeImage)))
             {
                 result.AddError("--runtime-image must not be empty");
             }
@@ -79,16 +85,16 @@ internal static partial class OperatorCommand
         {
             var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions
             {
-                Settings = new OperatorSettings { RuntimeImage = parseResult.GetValue(runtimeImage)! },
+                Settings = new OperatorSettings { RuntimeImage = Given(parseResult.CommandResult, runtimeImage, DefaultRuntimeImage) },
                 Namespace = parseResult.GetValue(watched),
-                Workers = parseResult.GetValue(workers),
+                Workers = Given(parseResult.CommandResult, workers, DefaultWorkers),
             });
             OperatorHost host;
             try
             {
                 host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller], cancellationToken: cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or YamlDotNet.Core.YamlException or IOException or UnauthorizedAccessException)
             {
                 throw new CommandException($"cannot start the operator: {ex.Message}", ex);
             }
@@ -118,6 +124,11 @@ internal static partial class OperatorCommand
         });
         return command;
     }
+
+    // A validator sees only the options given, not the defaults of those left out: both the checks and the run read
+    // the value through here, so that they agree.
+    private static T Given<T>(CommandResult result, Option<T> option, T omitted) =>
+        result.GetResult(option) is { Implicit: false } ? result.GetValue(option)! : omitted;
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex DnsLabel();
