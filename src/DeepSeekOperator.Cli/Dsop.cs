@@ -65,6 +65,7 @@ public static class Dsop
             DevClusterCommand.Create(),
             ShardCommand.Create(),
             RouterCommand.Create(),
+            OperatorCommand.Create(),
         };
         root.SetAction(parseResult =>
         {

@@ -22,15 +22,22 @@ internal static class VersionCommand
     /// <summary>For example <c>dsop 0.1.0 (commit 1a2b3c4d5e6f, .NET 10.0.1, linux-x64, API moe.deepseek-operator.io/v1alpha1)</c>.</summary>
     public static string Describe()
     {
-        var informational = typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-        var plus = informational.IndexOf('+', StringComparison.Ordinal);
-        var version = plus < 0 ? informational : informational[..plus];
-        var commit = plus < 0 ? "unknown" : informational[(plus + 1)..];
+        var (version, commit) = Informational();
         if (commit.Length > 12)
         {
             commit = commit[..12];
         }
 
         return $"dsop {version} (commit {commit}, .NET {Environment.Version}, {RuntimeInformation.RuntimeIdentifier}, API {DeepSeekModel.GroupVersion})";
+    }
+
+    /// <summary>The build's version without its commit, e.g. <c>0.1.0</c>: the tag of this binary's image.</summary>
+    public static string Version => Informational().Version;
+
+    private static (string Version, string Commit) Informational()
+    {
+        var informational = typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        var plus = informational.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0 ? (informational, "unknown") : (informational[..plus], informational[(plus + 1)..]);
     }
 }

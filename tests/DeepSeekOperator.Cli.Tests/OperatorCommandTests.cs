@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using DeepSeekOperator.Api;
+using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.DevCluster;
+using DeepSeekOperator.Tests;
+using k8s;
+using k8s.Models;
+
+namespace DeepSeekOperator.Cli.Tests;
+
+public sealed class OperatorCommandTests
+{
+    private const string Namespace = "models";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Theory]
+    [InlineData("--metrics-port must be between 0 and 65535, got 70000", "--metrics-port", "70000")]
+    [InlineData("--bind \"localhost\" is not an IP address", "--bind", "localhost")]
+    [InlineData("--lease-name \"Leader_Lease\" is not a DNS subdomain", "--lease-name", "Leader_Lease")]
+    [InlineData("--lease-namespace \"Kube System\" is not a DNS label", "--lease-namespace", "Kube System")]
+    [InlineData("--namespace \"Models\" is not a DNS label", "--namespace", "Models")]
+    [InlineData("--workers must be at least 1, got 0", "--workers", "0")]
+    [InlineData("--runtime-image must not be empty", "--runtime-image", " ")]
+    [InlineData("--kubeconfig \"/nonexistent/kubeconfig\" is not a file", "--kubeconfig", "/nonexistent/kubeconfig")]
+    public async Task BadOptions_AreAUsageErrorNamingTheOption(string message, params string[] options)
+    {
+        var (exitCode, output, error) = await DsopRunner.RunAsync(["operator", .. options]);
+
+        Assert.Equal(Dsop.UsageError, exitCode);
+        Assert.Empty(output);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Contains("Run 'dsop operator --help' for usage.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KubeconfigThatIsNotOne_FailsBeforeServing()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "not: [a kubeconfig");
+
+            var (exitCode, output, error) = await DsopRunner.RunAsync("operator", "--kubeconfig", file, "--metrics-port", "0", "--bind", "127.0.0.1");
+
+            Assert.Equal(1, exitCode);
+            Assert.Empty(output);
+            Assert.StartsWith("dsop: cannot start the operator: ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task RunAgainstTheEmulator_DeploysTheTinySampleAndStopsCleanlyWhenInterrupted()
+    {
+        var directory = Directory.CreateTempSubdirectory("dsop-operator-cli-").FullName;
+        try
+        {
+            await using var server = await ApiServer.StartAsync(new ApiServerOptions());
+            var kubeconfig = Path.Combine(directory, "kubeconfig");
+            server.WriteKubeconfig(kubeconfig);
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            var model = await ApplyTinySampleAsync(client);
+            using var output = new LineWriter("operator ");
+            using var error = new StringWriter();
+            using var interrupt = new CancellationTokenSource();
+
+            var run = Dsop.RunAsync(
+                ["operator", "--kubeconfig", kubeconfig, "--namespace", Namespace, "--metrics-port", "0", "--bind", "127.0.0.1", "--runtime-image", "registry.local/dsop:test"],
+                output,
+                error,
+                interrupt.Token);
+
+            var line = await output.Seen.WaitAsync(Patience);
+            Assert.Matches(@"^operator \S+: metrics and probes on http://127\.0\.0\.1:\d+; leader election on Lease default/deepseek-operator$", line);
+            string[] names = ["tiny-router", "tiny-shard-0", "tiny-shard-1", "tiny-shard-2", "tiny-shard-3"];
+            await EventuallyAsync(async () => (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count == names.Length);
+            var deployments = (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items;
+            Assert.Equal(names, deployments.Select(d => d.Metadata.Name).Order(StringComparer.Ordinal));
+            Assert.All(deployments, d => Assert.Equal(model.Metadata.Uid, Assert.Single(d.Metadata.OwnerReferences).Uid));
+            Assert.All(deployments, d => Assert.Equal("registry.local/dsop:test", d.Spec.Template.Spec.Containers[0].Image));
+
+            await interrupt.CancelAsync();
+
+            Assert.Equal(0, await run.WaitAsync(Patience));
+            Assert.Empty(error.ToString());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    // The CRD, the namespace and the tiny sample in it, once the API serves the new kind.
+    private static async Task<DeepSeekModel> ApplyTinySampleAsync(Kubernetes client)
+    {
+        await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(CustomResourceDefinitions.DeepSeekModel());
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } });
+        var read = DeepSeekModelManifest.Read(await File.ReadAllTextAsync(Repository.PathOf("config/samples/tiny-synthetic.yaml")));
+        Assert.True(read.IsValid, string.Join("; ", read.Errors));
+        var sample = read.Model!;
+        sample.Metadata.NamespaceProperty = Namespace;
+        object? created = null;
+        await EventuallyAsync(async () =>
+        {
+            try
+            {
+                created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural);
+                return true;
+            }
+            catch (k8s.Autorest.HttpOperationException)
+            {
+                return false;
+            }
+        });
+        return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(created));
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < Patience, "not within " + Patience);
+            await Task.Delay(20);
+        }
+    }
+}
