@@ -1,4 +1,5 @@
 using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Children;
 using k8s.Models;
 
 namespace DeepSeekOperator.Controller.Rbac;
@@ -29,8 +30,9 @@ public static class OperatorPermissions
     /// <summary>
     /// What the operator does in every namespace (the ClusterRole): it caches the models and their children
     /// (<c>Informer</c>: list and watch), reads, creates and replaces children (<c>ChildClient</c>: get, create, update),
-    /// reads a model afresh and replaces its status (<c>DeepSeekModelReconciler</c>), and records Events
-    /// (<c>EventRecorder</c>: create).
+    /// reads a model afresh and replaces its status (<c>DeepSeekModelReconciler</c>), records Events
+    /// (<c>EventRecorder</c>: create), and where the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>: get)
+    /// reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched).
     /// </summary>
     public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
     [
@@ -45,6 +47,8 @@ public static class OperatorPermissions
         new("networking.k8s.io", "networkpolicies", Owned),
         new("rbac.authorization.k8s.io", "roles", Owned),
         new("rbac.authorization.k8s.io", "rolebindings", Owned),
+        new("apiextensions.k8s.io", "customresourcedefinitions", ["get"]),
+        new(ServiceMonitor.Group, ServiceMonitor.Plural, ["get", "create", "update"]),
 
         // Never called by the operator: RBAC lets it create a Role, or bind one, only with the permissions the Role
         // grants (the serving pods' endpointslices read, ServingRbac), which is narrower than the escalate and bind verbs.

@@ -62,7 +62,9 @@ public static class DeepSeekModelController
             Deleted = model => queue.Add(ObjectKey.Of(model)),
         });
 
-        // Children need no resync of their own: the models' resync reconciles them.
+        // Children need no resync of their own: the models' resync reconciles them. The ServiceMonitor is not watched: its
+        // CRD may be missing (a watch on it would fail until installed) and nothing is read back from it, so an edit or
+        // deletion of it is put back by the models' resync, which also looks again for its CRD.
         var childOptions = informerOptions with { ResyncPeriod = TimeSpan.Zero, LabelSelector = ChildLabels.ManagedByKey + "=" + ChildLabels.ManagedBy };
         IInformer[] owned =
         [
@@ -71,7 +73,8 @@ public static class DeepSeekModelController
         ];
         IInformer[] informers = [models, .. owned];
         var reconciler = new DeepSeekModelReconciler(
-            models, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, loggers.CreateLogger<DeepSeekModelReconciler>());
+            models, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, options.ResyncPeriod,
+            loggers.CreateLogger<DeepSeekModelReconciler>());
         var controller = new ReconcileController(reconciler, queue, informers, controllerOptions, registry, time, loggers.CreateLogger<ReconcileController>());
         return new ManagedController(controller, informers);
 

@@ -14,13 +14,18 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// Converges a DeepSeekModel's children towards <see cref="ModelChildren.Build"/>: creates the missing ones, puts back
 /// the fields the operator owns where they were changed, and writes the model's status (replica counts, placement,
 /// endpoint, and the Ready, Progressing and Degraded conditions) when it changed. A spec that cannot be served is
-/// reported as Ready=False and not retried until the spec changes; a write conflict is retried with backoff.
+/// reported as Ready=False and not retried until the spec changes; a write conflict is retried with backoff. The
+/// ServiceMonitor is applied the same way where the Prometheus Operator's CRD is installed, and skipped where it is not.
 /// </summary>
 /// <param name="models">The DeepSeekModel cache the model is read from.</param>
 /// <param name="client">The client children and status are written with.</param>
 /// <param name="settings">The operator's settings the children are built with.</param>
 /// <param name="events">Where Events about the model go.</param>
 /// <param name="time">The clock of the conditions' lastTransitionTime.</param>
+/// <param name="monitoringRecheck">
+/// How long the answer to whether the ServiceMonitor CRD is installed is trusted before it is looked up again (the
+/// models' resync period); <see cref="TimeSpan.Zero"/> looks it up on every reconcile.
+/// </param>
 /// <param name="logger">The reconciler's log.</param>
 public sealed class DeepSeekModelReconciler(
     Informer<DeepSeekModel> models,
@@ -28,6 +33,7 @@ public sealed class DeepSeekModelReconciler(
     OperatorSettings settings,
     EventRecorder events,
     TimeProvider time,
+    TimeSpan monitoringRecheck,
     ILogger<DeepSeekModelReconciler> logger) : IReconciler
 {
     /// <summary>The Ready reason of a spec whose children cannot be built; the message names the field.</summary>
@@ -38,6 +44,7 @@ public sealed class DeepSeekModelReconciler(
 
     private const int StatusAttempts = 5;
     private readonly ChildClient children = new(client);
+    private readonly ServiceMonitorCrd monitoring = new(client, time, monitoringRecheck);
 
     /// <inheritdoc />
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
@@ -79,6 +86,12 @@ public sealed class DeepSeekModelReconciler(
                 }
 
                 applied[child.Kind + "/" + child.Metadata.Name] = live;
+            }
+
+            if (await monitoring.IsInstalledAsync(cancellationToken).ConfigureAwait(false)
+                && await ApplyAsync(model, desired.ServiceMonitor, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return ReconcileResult.Failed($"{ServiceMonitor.KindName} {desired.ServiceMonitor.Metadata.Name} is controlled by another owner.");
             }
 
             V1Deployment Deployment(V1Deployment child) => (V1Deployment)applied[child.Kind + "/" + child.Metadata.Name];

@@ -7,6 +7,7 @@ using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.Controller.Reconciling.Internal;
 using DeepSeekOperator.Controller.Tests.Children;
 using DeepSeekOperator.Controller.Tests.Hosting;
+using DeepSeekOperator.Controller.Tests.Reconciling;
 using DeepSeekOperator.DevCluster;
 using k8s;
 using k8s.Autorest;
@@ -59,7 +60,8 @@ public sealed class OperatorVerbsTests
                     RenewDeadline = TimeSpan.FromSeconds(3),
                     RetryPeriod = TimeSpan.FromMilliseconds(500),
                 },
-                [DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = Samples.Settings })],
+                // A short resync: the ServiceMonitor is not watched, an edit of it is put back by the next resync.
+                [DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = Samples.Settings, ResyncPeriod = TimeSpan.FromSeconds(1) })],
                 logging => logging.ClearProviders());
             await using (host)
             {
@@ -69,7 +71,7 @@ public sealed class OperatorVerbsTests
                 await Operators.EventuallyAsync(async () => (await ReadModelAsync(setup, "tiny")).Status?.ObservedGeneration == model.Metadata.Generation, Patience, "tiny's status written");
 
                 // Every kind of child edited is put back (update), a deleted one recreated.
-                foreach (var child in desired.BuiltIn)
+                foreach (var child in Owned(desired))
                 {
                     var live = (await children.ReadAsync(child, CancellationToken.None))!;
                     live.Metadata.Labels[ChildLabels.NameKey] = "edited";
@@ -144,6 +146,8 @@ public sealed class OperatorVerbsTests
             await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
         }
 
+        await PrometheusOperatorCrd.InstallAsync(setup, Models);
+
         await Operators.EventuallyAsync(async () =>
         {
             try
@@ -173,9 +177,12 @@ public sealed class OperatorVerbsTests
         return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
     }
 
+    // The ServiceMonitor too: the scenario installs its CRD.
+    private static IEnumerable<IKubernetesObject<V1ObjectMeta>> Owned(ModelChildren desired) => desired.BuiltIn.Append(desired.ServiceMonitor);
+
     private static async Task<bool> AllRestoredAsync(ChildClient children, ModelChildren desired)
     {
-        foreach (var child in desired.BuiltIn)
+        foreach (var child in Owned(desired))
         {
             if ((await children.ReadAsync(child, CancellationToken.None))?.Metadata.Labels[ChildLabels.NameKey] != child.Metadata.Labels[ChildLabels.NameKey])
             {

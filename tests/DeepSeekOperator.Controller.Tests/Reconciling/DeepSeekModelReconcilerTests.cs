@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
@@ -115,6 +116,42 @@ public sealed class DeepSeekModelReconcilerTests
         Assert.Equal(EventRecorder.Warning, Assert.Single(events).Type);
     }
 
+    [Fact]
+    public async Task NoServiceMonitorCrd_ReconcileSucceedsWithoutServiceMonitor()
+    {
+        await using var world = await World.StartAsync();
+        await world.ModelAsync();
+
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        Assert.Null(await PrometheusOperatorCrd.ReadAsync(world.Client, Namespace, Key.Name));
+    }
+
+    [Fact]
+    public async Task ServiceMonitorCrdInstalled_OneOwnedServiceMonitorPerModel_EditPutBack()
+    {
+        await using var world = await World.StartAsync();
+        await PrometheusOperatorCrd.InstallAsync(world.Client, Namespace);
+        var model = await world.ModelAsync();
+
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        var expected = ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings).ServiceMonitor;
+        var monitors = await world.Client.CustomObjects.ListNamespacedCustomObjectAsync(ServiceMonitor.Group, ServiceMonitor.Version, Namespace, ServiceMonitor.Plural);
+        var item = Assert.Single(JsonNode.Parse(KubernetesJson.Serialize(monitors))!["items"]!.AsArray());
+        var live = KubernetesJson.Deserialize<ServiceMonitor>(item!.ToJsonString());
+        Assert.Equal(expected.Metadata.Name, live.Metadata.Name);
+        var owner = Assert.Single(live.Metadata.OwnerReferences);
+        Assert.Equal((model.Metadata.Uid, true), (owner.Uid, owner.Controller));
+        Assert.True(JsonNode.DeepEquals(expected.Spec, live.Spec), live.Spec.ToJsonString());
+
+        live.Spec["endpoints"] = new JsonArray();
+        await world.Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(live, ServiceMonitor.Group, ServiceMonitor.Version, Namespace, ServiceMonitor.Plural, live.Metadata.Name);
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        Assert.True(JsonNode.DeepEquals(expected.Spec, (await PrometheusOperatorCrd.ReadAsync(world.Client, Namespace, Key.Name))!.Spec));
+    }
+
     /// <summary>An API server with the CRD and a namespace, the models' cache running, and the reconciler under test.</summary>
     private sealed class World : IAsyncDisposable
     {
@@ -128,7 +165,7 @@ public sealed class DeepSeekModelReconcilerTests
             informerRun = models.RunAsync(stop.Token);
             Reconciler = new DeepSeekModelReconciler(
                 models, api.Client, Samples.Settings, new EventRecorder(api.Client, "test", TimeProvider.System, NullLogger<EventRecorder>.Instance),
-                TimeProvider.System, NullLogger<DeepSeekModelReconciler>.Instance);
+                TimeProvider.System, TimeSpan.Zero, NullLogger<DeepSeekModelReconciler>.Instance);
             Children = new ChildClient(api.Client);
         }
 

@@ -1,11 +1,15 @@
 using System.Net;
+using DeepSeekOperator.Controller.Children;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
 
 namespace DeepSeekOperator.Controller.Reconciling.Internal;
 
-/// <summary>Reads, creates and replaces the built-in kinds a DeepSeekModel owns, through the typed client of each.</summary>
+/// <summary>
+/// Reads, creates and replaces the kinds a DeepSeekModel owns: the built-in ones through the typed client of each, a
+/// <see cref="ServiceMonitor"/> through the custom objects client.
+/// </summary>
 internal sealed class ChildClient(Kubernetes client)
 {
     /// <summary>The live object with the desired object's kind, namespace and name, or null when there is none.</summary>
@@ -24,6 +28,8 @@ internal sealed class ChildClient(Kubernetes client)
                 V1Service => await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
                 V1PodDisruptionBudget => await client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
                 V1NetworkPolicy => await client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
+                ServiceMonitor => Monitor(await client.CustomObjects.GetNamespacedCustomObjectAsync(
+                    ServiceMonitor.Group, ServiceMonitor.Version, ns, ServiceMonitor.Plural, name, cancellationToken).ConfigureAwait(false)),
                 _ => throw Unsupported(desired),
             };
         }
@@ -47,6 +53,8 @@ internal sealed class ChildClient(Kubernetes client)
             V1Service o => await client.CoreV1.CreateNamespacedServiceAsync(o, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
             V1PodDisruptionBudget o => await client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(o, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
             V1NetworkPolicy o => await client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(o, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
+            ServiceMonitor o => Monitor(await client.CustomObjects.CreateNamespacedCustomObjectAsync(
+                o, ServiceMonitor.Group, ServiceMonitor.Version, ns, ServiceMonitor.Plural, cancellationToken: cancellationToken).ConfigureAwait(false)),
             _ => throw Unsupported(desired),
         };
     }
@@ -68,9 +76,14 @@ internal sealed class ChildClient(Kubernetes client)
             V1Service => await client.CoreV1.ReplaceNamespacedServiceAsync(KubernetesJson.Deserialize<V1Service>(json), name, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
             V1PodDisruptionBudget => await client.PolicyV1.ReplaceNamespacedPodDisruptionBudgetAsync(KubernetesJson.Deserialize<V1PodDisruptionBudget>(json), name, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
             V1NetworkPolicy => await client.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync(KubernetesJson.Deserialize<V1NetworkPolicy>(json), name, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
+            ServiceMonitor => Monitor(await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(
+                KubernetesJson.Deserialize<ServiceMonitor>(json), ServiceMonitor.Group, ServiceMonitor.Version, ns, ServiceMonitor.Plural, name, cancellationToken: cancellationToken).ConfigureAwait(false)),
             _ => throw Unsupported(desired),
         };
     }
+
+    // The custom objects client answers with untyped JSON.
+    private static ServiceMonitor Monitor(object json) => KubernetesJson.Deserialize<ServiceMonitor>(KubernetesJson.Serialize(json));
 
     private static ArgumentOutOfRangeException Unsupported(IKubernetesObject<V1ObjectMeta> obj) =>
         new(nameof(obj), obj.Kind, "not a kind a DeepSeekModel owns");
