@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
@@ -44,11 +43,11 @@ public sealed class FaultInjectionTests
         try
         {
             // Created: a ConfigMap and a Service create fail with 500, the first status write with 409.
-            var model = await CreateModelAsync(api.Client);
+            var model = await TinyModel.CreateAsync(api.Client, Namespace, Patience);
             await ConvergedAsync(api.Client, model);
 
             // Changed: the router Deployment's update conflicts once.
-            var current = await ReadModelAsync(api.Client);
+            var current = await TinyModel.ReadAsync(api.Client, Namespace);
             current.Spec = current.Spec with { Router = current.Spec.Router with { Replicas = 3 } };
             var replaced = await api.Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, "tiny");
             model = KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(replaced));
@@ -79,34 +78,6 @@ public sealed class FaultInjectionTests
         },
         new FaultHandler(faults));
 
-    private static async Task<DeepSeekModel> CreateModelAsync(Kubernetes client)
-    {
-        var sample = Samples.Read(Samples.TinyFile);
-        sample.Metadata = new V1ObjectMeta { Name = "tiny", NamespaceProperty = Namespace };
-        object? created = null;
-        await EventuallyAsync(
-            async () =>
-            {
-                try
-                {
-                    created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural);
-                    return true;
-                }
-                catch (k8s.Autorest.HttpOperationException)
-                {
-                    return false;
-                }
-            },
-            "the model created");
-        return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(created));
-    }
-
-    private static async Task<DeepSeekModel> ReadModelAsync(Kubernetes client)
-    {
-        var read = await client.CustomObjects.GetNamespacedCustomObjectAsync(DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, "tiny");
-        return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
-    }
-
     // The status reports the model's generation and every child exists.
     private static Task ConvergedAsync(Kubernetes client, DeepSeekModel model)
     {
@@ -114,7 +85,7 @@ public sealed class FaultInjectionTests
         return EventuallyAsync(
             async () =>
             {
-                if ((await ReadModelAsync(client)).Status?.ObservedGeneration != model.Metadata.Generation)
+                if ((await TinyModel.ReadAsync(client, Namespace)).Status?.ObservedGeneration != model.Metadata.Generation)
                 {
                     return false;
                 }
@@ -140,15 +111,7 @@ public sealed class FaultInjectionTests
         return line is null ? null : double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < Patience, $"not {what} within {Patience}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task EventuallyAsync(Func<Task<bool>> condition, string what) => TinyModel.EventuallyAsync(condition, what, Patience);
 
     /// <summary>Fails the next <paramref name="times"/> requests with <paramref name="method"/> whose path ends with <paramref name="pathSuffix"/>.</summary>
     private sealed class Fault(HttpMethod method, string pathSuffix, HttpStatusCode status, int times)

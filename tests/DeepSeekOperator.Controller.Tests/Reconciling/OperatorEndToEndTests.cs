@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
@@ -105,15 +104,7 @@ public sealed class OperatorEndToEndTests
             (await world.LiveChildrenAsync(model)).Count);
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < Patience, $"not {what} within {Patience}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task EventuallyAsync(Func<Task<bool>> condition, string what) => TinyModel.EventuallyAsync(condition, what, Patience);
 
     /// <summary>An API server with the CRD and the namespace, a kubeconfig for it, and the operators started on it.</summary>
     private sealed class World : IAsyncDisposable
@@ -157,27 +148,7 @@ public sealed class OperatorEndToEndTests
         }
 
         /// <summary>Creates the tiny sample once the API serves the kind.</summary>
-        public async Task<DeepSeekModel> CreateModelAsync()
-        {
-            var sample = Samples.Read(Samples.TinyFile);
-            sample.Metadata = new V1ObjectMeta { Name = "tiny", NamespaceProperty = Namespace };
-            object? created = null;
-            await EventuallyAsync(
-                async () =>
-                {
-                    try
-                    {
-                        created = await Client.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural);
-                        return true;
-                    }
-                    catch (k8s.Autorest.HttpOperationException)
-                    {
-                        return false;
-                    }
-                },
-                "the model created");
-            return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(created));
-        }
+        public Task<DeepSeekModel> CreateModelAsync() => TinyModel.CreateAsync(Client, Namespace, Patience);
 
         public async Task<DeepSeekModel> ChangeModelAsync(Action<DeepSeekModel> change)
         {
@@ -187,11 +158,7 @@ public sealed class OperatorEndToEndTests
             return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(replaced));
         }
 
-        public async Task<DeepSeekModel> ReadModelAsync()
-        {
-            var read = await Client.CustomObjects.GetNamespacedCustomObjectAsync(DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, "tiny");
-            return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
-        }
+        public Task<DeepSeekModel> ReadModelAsync() => TinyModel.ReadAsync(Client, Namespace);
 
         public static ModelChildren Expected(DeepSeekModel model) => ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings);
 
