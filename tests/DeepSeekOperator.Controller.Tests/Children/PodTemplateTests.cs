@@ -24,6 +24,7 @@ public sealed class PodTemplateTests
         Assert.Equal(model.Metadata.NamespaceProperty, router.GetValue<string>("--namespace"));
         Assert.Equal("grpc", router.GetValue<string>("--shard-port-name"));
         Assert.Equal(model.Spec.Serving.Port, router.GetValue<int>("--port"));
+        Assert.Equal(PodIp, router.GetValue<string>("--bind"));
         Assert.Equal(model.Spec.Serving.MaxBatchTokens, router.GetValue<int>("--max-batch-tokens"));
         Assert.Equal(model.Spec.Serving.MaxConcurrentRequests, router.GetValue<int>("--max-concurrent-requests"));
         Assert.Equal("/etc/dsop/placement/placement.json", router.GetValue<FileInfo>("--placement")!.FullName);
@@ -37,6 +38,7 @@ public sealed class PodTemplateTests
             Assert.Equal(k, shard.GetValue<int>("--shard-index"));
             Assert.Equal(9000, shard.GetValue<int>("--port"));
             Assert.Equal(9100, shard.GetValue<int>("--metrics-port"));
+            Assert.Equal(PodIp, shard.GetValue<string>("--bind"));
             Assert.Equal("/etc/dsop/placement/placement.json", shard.GetValue<FileInfo>("--placement")!.FullName);
         }
     }
@@ -216,12 +218,19 @@ public sealed class PodTemplateTests
         Assert.All(children.ShardDeployments, d => Assert.DoesNotContain(d.Spec.Template.Spec.Volumes, v => v.Secret is not null));
     }
 
+    /// <summary>The container's args as the kubelet runs them (<c>$(VAR)</c> of its downward-API env expanded), parsed by <c>dsop</c>.</summary>
     private static System.CommandLine.ParseResult Parse(V1Deployment deployment)
     {
-        var result = Dsop.BuildRootCommand().Parse([.. deployment.Spec.Template.Spec.Containers[0].Args]);
+        var container = deployment.Spec.Template.Spec.Containers[0];
+        var fieldValues = new Dictionary<string, string> { ["status.podIP"] = PodIp, ["metadata.namespace"] = deployment.Metadata.NamespaceProperty };
+        var variables = container.Env.ToDictionary(e => e.Name, e => e.Value ?? fieldValues[e.ValueFrom.FieldRef.FieldPath]);
+        var args = container.Args.Select(a => System.Text.RegularExpressions.Regex.Replace(a, @"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", m => variables.GetValueOrDefault(m.Groups[1].Value, m.Value)));
+        var result = Dsop.BuildRootCommand().Parse([.. args]);
         Assert.True(result.Errors.Count == 0, $"{deployment.Metadata.Name}: {string.Join("; ", result.Errors.Select(e => e.Message))}");
         return result;
     }
+
+    private const string PodIp = "10.244.1.7";
 
     private static V1Volume ModelVolume(V1Deployment deployment) => deployment.Spec.Template.Spec.Volumes.Single(v => v.Name == "model");
 

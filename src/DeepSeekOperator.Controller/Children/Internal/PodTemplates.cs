@@ -82,6 +82,11 @@ internal static class PodTemplates
                                 Name = "POD_NAMESPACE",
                                 ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.namespace" } },
                             },
+                            new V1EnvVar
+                            {
+                                Name = ServingArgs.PodIpVariable,
+                                ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } },
+                            },
                         ],
                         Resources = Resources(workload.Resources, runtime.Device),
                         VolumeMounts = mounts,

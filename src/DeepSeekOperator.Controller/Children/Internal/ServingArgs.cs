@@ -40,6 +40,12 @@ internal static class ServingArgs
     /// <summary>The name of the routers' HTTP port on their pods and the gateway Service.</summary>
     public const string HttpPortName = "http";
 
+    /// <summary>
+    /// The variable holding the pod's IP (a downward-API <c>fieldRef</c> to <c>status.podIP</c>): routers and shards
+    /// listen on it rather than on every address, which also lets pods share a network namespace in the dev cluster.
+    /// </summary>
+    public const string PodIpVariable = "POD_IP";
+
     /// <summary><c>router …</c>: the OpenAI API on <c>spec.serving.port</c>, shards found through their EndpointSlices.</summary>
     public static IReadOnlyList<string> Router(ChildContext context)
     {
@@ -53,6 +59,7 @@ internal static class ServingArgs
             "--namespace", context.Namespace,
             "--shard-port-name", GrpcPortName,
             "--port", Number(serving.Port),
+            "--bind", $"$({PodIpVariable})",
             "--max-batch-tokens", Number(serving.MaxBatchTokens),
             "--max-concurrent-requests", Number(serving.MaxConcurrentRequests),
         ];
@@ -72,6 +79,7 @@ internal static class ServingArgs
         "--shard-index", Number(shard),
         "--port", Number(GrpcPort),
         "--metrics-port", Number(MetricsPort),
+        "--bind", $"$({PodIpVariable})",
     ];
 
     private static IEnumerable<string> Model(ChildContext context)
