@@ -30,6 +30,11 @@ restore: sdk ## Restore NuGet packages
 build: restore ## Build everything, warnings as errors
 	$(DOTNET) build $(SOLUTION) --no-restore -c $(CONFIGURATION)
 
+.PHONY: run
+run: restore ## Run the operator and the tiny sample model on a local development cluster, until Ctrl-C
+	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c $(CONFIGURATION)
+	$(DOTNET) src/DeepSeekOperator.Cli/bin/$(CONFIGURATION)/net10.0/dsop.dll run
+
 .PHONY: test
 test: build ## Run every test and print "N passed, N failed"
 	rm -rf $(RESULTS)

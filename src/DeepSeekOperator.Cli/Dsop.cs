@@ -66,6 +66,7 @@ public static class Dsop
             ShardCommand.Create(),
             RouterCommand.Create(),
             OperatorCommand.Create(),
+            RunCommand.Create(),
         };
         root.SetAction(parseResult =>
         {

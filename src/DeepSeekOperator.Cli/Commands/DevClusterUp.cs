@@ -315,7 +315,7 @@ internal static class DevClusterUp
     }
 
     /// <summary>How to start this same dsop again: the apphost, or <c>dotnet dsop.dll</c>.</summary>
-    private static (string File, IReadOnlyList<string> Prefix) SelfCommand()
+    public static (string File, IReadOnlyList<string> Prefix) SelfCommand()
     {
         var host = Environment.ProcessPath ?? "dsop";
         var entry = Environment.GetCommandLineArgs()[0];

@@ -66,7 +66,7 @@ internal static partial class OperatorCommand
                 result.AddError(option + ex.Message[name.Length..].Replace($" (Parameter '{name}')", "", StringComparison.Ordinal));
             }
 
-            if (result.GetValue(watched) is { } only && (only.Length > 63 || !DnsLabel().IsMatch(only)))
+            if (result.GetValue(watched) is { } only && !IsDnsLabel(only))
             {
                 result.AddError($"--namespace \"{only}\" is not a DNS label (lowercase letters, digits and '-', at most 63)");
             }
@@ -129,6 +129,9 @@ internal static partial class OperatorCommand
     // the value through here, so that they agree.
     private static T Given<T>(CommandResult result, Option<T> option, T omitted) =>
         result.GetResult(option) is { Implicit: false } ? result.GetValue(option)! : omitted;
+
+    /// <summary>Whether <paramref name="name"/> can name a namespace: a DNS label (RFC 1123).</summary>
+    internal static bool IsDnsLabel(string name) => name.Length <= 63 && DnsLabel().IsMatch(name);
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex DnsLabel();

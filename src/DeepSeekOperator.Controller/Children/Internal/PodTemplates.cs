@@ -22,7 +22,11 @@ internal static class PodTemplates
     private const string PlacementVolume = "placement";
     private const string TmpVolume = "tmp";
     private const string ApiKeyVolume = "api-key";
-    private const int ProbePeriodSeconds = 10;
+    // The startup probe runs often so that a pod is Ready soon after its model loads; readiness follows load-balancing
+    // changes within seconds; liveness is the slowest, as restarting a model is expensive.
+    private const int StartupPeriodSeconds = 2;
+    private const int ReadinessPeriodSeconds = 5;
+    private const int LivenessPeriodSeconds = 10;
 
     /// <summary>A template of pods labelled as <paramref name="component"/> (and <paramref name="shard"/>).</summary>
     /// <param name="context">The model.</param>
@@ -90,9 +94,9 @@ internal static class PodTemplates
                         ],
                         Resources = Resources(workload.Resources, runtime.Device),
                         VolumeMounts = mounts,
-                        StartupProbe = Probe("/healthz", probePort.Name, (int)Math.Ceiling(context.Settings.ModelLoadTimeout.TotalSeconds / ProbePeriodSeconds)),
-                        LivenessProbe = Probe("/healthz", probePort.Name, failureThreshold: 3),
-                        ReadinessProbe = Probe("/readyz", probePort.Name, failureThreshold: 3),
+                        StartupProbe = Probe("/healthz", probePort.Name, StartupPeriodSeconds, (int)Math.Ceiling(context.Settings.ModelLoadTimeout.TotalSeconds / StartupPeriodSeconds)),
+                        LivenessProbe = Probe("/healthz", probePort.Name, LivenessPeriodSeconds, failureThreshold: 3),
+                        ReadinessProbe = Probe("/readyz", probePort.Name, ReadinessPeriodSeconds, failureThreshold: 3),
                         SecurityContext = new V1SecurityContext
                         {
                             RunAsNonRoot = true,
@@ -179,10 +183,10 @@ internal static class PodTemplates
         _ => null,
     };
 
-    private static V1Probe Probe(string path, string port, int failureThreshold) => new()
+    private static V1Probe Probe(string path, string port, int periodSeconds, int failureThreshold) => new()
     {
         HttpGet = new V1HTTPGetAction { Path = path, Port = port },
-        PeriodSeconds = ProbePeriodSeconds,
+        PeriodSeconds = periodSeconds,
         TimeoutSeconds = 5,
         FailureThreshold = failureThreshold,
     };
