@@ -93,6 +93,49 @@ public sealed class OperatorCommandTests
         }
     }
 
+    [Fact]
+    public async Task LeaseTakenByAnotherReplica_ExitsNonZeroSoThatTheKubeletRestartsIt()
+    {
+        var directory = Directory.CreateTempSubdirectory("dsop-operator-cli-").FullName;
+        try
+        {
+            await using var server = await ApiServer.StartAsync(new ApiServerOptions());
+            var kubeconfig = Path.Combine(directory, "kubeconfig");
+            server.WriteKubeconfig(kubeconfig);
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            await ApplyTinySampleAsync(client);
+            using var output = new LineWriter("operator ");
+            using var error = new StringWriter();
+            var run = Dsop.RunAsync(["operator", "--kubeconfig", kubeconfig, "--metrics-port", "0", "--bind", "127.0.0.1"], output, error, CancellationToken.None);
+            await output.Seen.WaitAsync(Patience);
+            await EventuallyAsync(async () => (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count > 0);
+
+            // Another replica's identity in the Lease, renewed just now: this one must stop reconciling and exit.
+            while (true)
+            {
+                var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync("deepseek-operator", "default");
+                lease.Spec.HolderIdentity = "operator-elsewhere";
+                lease.Spec.AcquireTime = lease.Spec.RenewTime = DateTime.UtcNow;
+                lease.Spec.LeaseTransitions = (lease.Spec.LeaseTransitions ?? 0) + 1;
+                try
+                {
+                    await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Metadata.Name, "default");
+                    break;
+                }
+                catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+                {
+                }
+            }
+
+            Assert.Equal(1, await run.WaitAsync(Patience));
+            Assert.Contains("dsop: the operator stopped: Lost leadership on Lease default/deepseek-operator", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     // The CRD, the namespace and the tiny sample in it, once the API serves the new kind.
     private static async Task<DeepSeekModel> ApplyTinySampleAsync(Kubernetes client)
     {
