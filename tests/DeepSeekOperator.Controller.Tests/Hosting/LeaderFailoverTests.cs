@@ -41,4 +41,26 @@ public sealed class LeaderFailoverTests
         await operators.StampedAsync("one", "operator-b", Patience);
         Assert.Equal("operator-b", await operators.HolderAsync());
     }
+
+    [Fact]
+    public async Task DefaultTimings_LeaderKilledWithoutRelease_StandbyTakesOverWithin20Seconds()
+    {
+        await using var operators = await Operators.StartAsync();
+        var defaults = new OperatorHostOptions();
+        OperatorHostOptions AsDeployed(OperatorHostOptions options) => options with
+        {
+            LeaseDuration = defaults.LeaseDuration,
+            RenewDeadline = defaults.RenewDeadline,
+            RetryPeriod = defaults.RetryPeriod,
+            ReleaseOnStop = false,
+        };
+        var (a, b) = await operators.StartLeaderThenStandbyAsync(AsDeployed, AsDeployed);
+
+        var clock = Stopwatch.StartNew();
+        await a.DisposeAsync();
+        await Operators.LeaderAsync(TimeSpan.FromSeconds(25), b);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took over after {clock.Elapsed}");
+        await operators.StampedAsync("one", "operator-b", Patience);
+    }
 }
