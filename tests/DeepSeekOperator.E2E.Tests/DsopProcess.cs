@@ -40,10 +40,11 @@ internal sealed partial class DsopProcess : IAsyncDisposable
     public bool IsRunning => !_process.HasExited;
 
     /// <summary>
-    /// Starts <c>dsop</c> with <paramref name="arguments"/> and waits (up to 60 s) for the line that contains
-    /// <paramref name="servingMarker"/>, returning it.
+    /// Starts <c>dsop</c> with <paramref name="arguments"/> and waits (up to <paramref name="patience"/>, 60 s by
+    /// default) for the line that contains <paramref name="servingMarker"/>, returning it.
     /// </summary>
-    public static async Task<(DsopProcess Process, string Line)> StartAsync(IEnumerable<string> arguments, string servingMarker, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<(DsopProcess Process, string Line)> StartAsync(
+        IEnumerable<string> arguments, string servingMarker, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? patience = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -69,7 +70,7 @@ internal sealed partial class DsopProcess : IAsyncDisposable
         process._process.BeginErrorReadLine();
         try
         {
-            var line = await process._serving.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var line = await process._serving.Task.WaitAsync(patience ?? TimeSpan.FromSeconds(60));
             return (process, line);
         }
         catch
@@ -81,6 +82,19 @@ internal sealed partial class DsopProcess : IAsyncDisposable
 
     /// <summary>The <c>host:port</c> pairs of a serving line, in order (e.g. gRPC then metrics).</summary>
     public static IReadOnlyList<int> Ports(string line) => [.. PortPattern().Matches(line).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>Sends SIGINT, as Ctrl-C in a terminal does, and returns the exit code once the process has ended (up to <paramref name="patience"/>).</summary>
+    public async Task<int> InterruptAsync(TimeSpan patience)
+    {
+        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(patience);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
 
     /// <summary>Kills the process at once, as a crashed pod would end.</summary>
     public async Task KillAsync()
