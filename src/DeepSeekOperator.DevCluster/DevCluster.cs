@@ -55,6 +55,7 @@ public sealed class DevCluster : IAsyncDisposable
             NodeNames = [.. nodes.Select(n => n.Name)],
             RootDirectory = runtime,
             Images = options.ImageCommands,
+            Credentials = new ServiceAccountCredentials(api.HttpsUri, api.CertificateAuthorityPem, api.Token),
         }, loggerFactory);
         api.PodLogs = runner;
         api.RunBeside(runner.RunAsync);
