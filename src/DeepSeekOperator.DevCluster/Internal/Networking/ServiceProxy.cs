@@ -140,9 +140,7 @@ internal sealed partial class ServiceProxy(ObjectService objects, ILoggerFactory
             }
 
             var portName = Json.String(port["name"]) ?? "";
-            var backends = slices.SelectMany(s => Backends(s, portName)).Distinct()
-                .OrderBy(b => b.Address.GetAddressBytes(), ByteOrder.Instance).ThenBy(b => b.Port)
-                .ToList();
+            var backends = slices.SelectMany(s => Backends(s, portName)).Distinct().OrderBy(b => b.ToString(), StringComparer.Ordinal).ToList();
             if (backends.Count > 0)
             {
                 yield return new ProxiedPort(new IPEndPoint(clusterIp, (int)number), portName, backends, affinity);
@@ -343,14 +341,6 @@ internal sealed partial class ServiceProxy(ObjectService objects, ILoggerFactory
                 backend.Dispose();
             }
         }
-    }
-
-    /// <summary>Orders addresses by their bytes.</summary>
-    private sealed class ByteOrder : IComparer<byte[]>
-    {
-        public static ByteOrder Instance { get; } = new();
-
-        public int Compare(byte[]? x, byte[]? y) => ((ReadOnlySpan<byte>)x).SequenceCompareTo(y);
     }
 
     private static partial class Log
