@@ -9,7 +9,7 @@ namespace DeepSeekOperator.DevCluster;
 
 /// <summary>
 /// The whole development cluster on one machine: the API server, the workload controllers, the scheduler with its
-/// virtual nodes, and the pod runner that runs pods as local processes (or simulates them). For development and
+/// virtual nodes, the service proxy (cluster IPs on loopback), and the pod runner that runs pods as local processes (or simulates them). For development and
 /// tests only; production is always real Kubernetes.
 /// </summary>
 public sealed class DevCluster : IAsyncDisposable
@@ -48,12 +48,14 @@ public sealed class DevCluster : IAsyncDisposable
         api.RunBeside(new WorkloadControllers(objects, loggerFactory).RunAsync);
         api.RunBeside(new EndpointSliceController(objects, loggerFactory).RunAsync);
         api.RunBeside(new EndpointsController(objects, loggerFactory).RunAsync);
+        api.RunBeside(new ServiceProxy(objects, loggerFactory).RunAsync);
         api.RunBeside(new DisruptionController(objects, loggerFactory).RunAsync);
         var runner = new PodRunner(objects, new PodRunnerOptions
         {
             NodeNames = [.. nodes.Select(n => n.Name)],
             RootDirectory = runtime,
             Images = options.ImageCommands,
+            Credentials = new ServiceAccountCredentials(api.HttpsUri, api.CertificateAuthorityPem, api.Token),
         }, loggerFactory);
         api.PodLogs = runner;
         api.RunBeside(runner.RunAsync);

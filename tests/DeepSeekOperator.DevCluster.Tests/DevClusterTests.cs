@@ -8,7 +8,8 @@ namespace DeepSeekOperator.DevCluster.Tests;
 
 /// <summary>
 /// The whole development cluster together: the workload controllers, the scheduler and the pod runner roll a
-/// Deployment of real processes, replace them respecting maxUnavailable, and leave no process behind.
+/// Deployment of real processes, replace them respecting maxUnavailable, and leave no process behind; the service proxy
+/// reaches them at their Service's cluster IP, and they reach the API server with their kubeconfig.
 /// </summary>
 public sealed class DevClusterTests
 {
@@ -66,6 +67,52 @@ public sealed class DevClusterTests
         }
 
         Assert.All(pids, pid => Assert.False(Alive(pid), $"process {pid} outlived the dev cluster"));
+    }
+
+    [Fact]
+    public async Task ServiceClusterIp_ReachesTheProcesses_WhichHoldAKubeconfigThatListsTheirEndpointSlices()
+    {
+        await using var cluster = await StartAsync();
+        using var client = Client(cluster);
+        await client.AppsV1.CreateNamespacedDeploymentAsync(Deployment("gw", "1"), "default");
+        await client.CoreV1.CreateNamespacedServiceAsync(
+            new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = "gw" },
+                Spec = new V1ServiceSpec
+                {
+                    ClusterIP = "127.96.251.1",
+                    Selector = new Dictionary<string, string> { ["app"] = "gw" },
+                    Ports = [new V1ServicePort { Name = "http", Port = 8080, TargetPort = "http" }],
+                },
+            },
+            "default");
+        var allocated = await client.CoreV1.CreateNamespacedServiceAsync(
+            new V1Service { Metadata = new V1ObjectMeta { Name = "other" }, Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80 }] } },
+            "default");
+        Assert.StartsWith("127.96.", allocated.Spec.ClusterIP, StringComparison.Ordinal);
+        await WaitForRolloutAsync(client, "gw");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+
+        string? kubeconfig = null;
+        await WaitAsync(
+            async () =>
+            {
+                try
+                {
+                    kubeconfig = await http.GetStringAsync(new Uri("http://127.96.251.1:8080/env?name=KUBECONFIG"));
+                    return true;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            "the Service answering at its cluster IP");
+
+        using var podClient = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig!));
+        var slices = await podClient.DiscoveryV1.ListNamespacedEndpointSliceAsync("default", labelSelector: "kubernetes.io/service-name=gw");
+        Assert.Equal(2, slices.Items.SelectMany(s => s.Endpoints ?? []).Count());
     }
 
     private static Task<DevCluster> StartAsync() =>

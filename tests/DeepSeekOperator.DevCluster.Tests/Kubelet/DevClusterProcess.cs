@@ -20,7 +20,7 @@ internal static class DevClusterProcess
         }
 
         await using var server = await ApiServer.StartAsync(new ApiServerOptions());
-        var runner = new PodRunner(server.Objects, PodRunnerCluster.Options(root, 200), NullLoggerFactory.Instance);
+        var runner = new PodRunner(server.Objects, PodRunnerCluster.Options(root, 90), NullLoggerFactory.Instance);
         server.RunBeside(runner.RunAsync);
         Console.WriteLine(server.HttpUri);
         await Console.In.ReadToEndAsync();

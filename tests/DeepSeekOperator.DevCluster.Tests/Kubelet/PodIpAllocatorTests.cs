@@ -29,4 +29,14 @@ public sealed class PodIpAllocatorTests
         Assert.Equal("127.0.0.9", ips.Allocate("127.0.0.9"));
         Assert.NotEqual("127.0.0.1", ips.Allocate("127.0.0.1"));
     }
+
+    [Fact]
+    public void Allocate_NeverGivesAnAddressOfTheServiceRange_127_96_0_0_16()
+    {
+        var ips = new PodIpAllocator();
+
+        Assert.Equal("127.0.0.2", ips.Allocate("127.96.0.10"));
+        Assert.Equal("127.95.255.254", ips.Allocate("127.95.255.254"));
+        Assert.Throws<ArgumentException>(() => new PodIpAllocator("127.96.0.2"));
+    }
 }

@@ -9,7 +9,8 @@ namespace DeepSeekOperator.DevCluster.Tests.Kubelet;
 
 /// <summary>
 /// An API emulator with a pod runner beside it serving node <see cref="Node"/>: the image <see cref="TestImage"/> runs
-/// the TestServer helper as a process, every other image runs simulated. Crash-loop back-off starts at 100 ms.
+/// the TestServer helper as a process, every other image runs simulated; pods get the server's credentials.
+/// Crash-loop back-off starts at 100 ms.
 /// </summary>
 internal sealed class PodRunnerCluster : IAsyncDisposable
 {
@@ -52,7 +53,11 @@ internal sealed class PodRunnerCluster : IAsyncDisposable
     {
         var root = Directory.CreateTempSubdirectory("dsop-kubelet-").FullName;
         var api = await RunningApiServer.StartAsync();
-        var runner = new PodRunner(api.Server.Objects, Options(root, 10 + Interlocked.Increment(ref clusters)), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var options = Options(root, 10 + Interlocked.Increment(ref clusters)) with
+        {
+            Credentials = new ServiceAccountCredentials(api.Server.HttpsUri, api.Server.CertificateAuthorityPem, api.Server.Token),
+        };
+        var runner = new PodRunner(api.Server.Objects, options, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         api.Server.PodLogs = runner;
         api.Server.RunBeside(runner.RunAsync);
         return new PodRunnerCluster(api, root);

@@ -3,11 +3,15 @@ using DeepSeekOperator.DevCluster.Internal.Networking;
 using DeepSeekOperator.DevCluster.Internal.Scheduling;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DeepSeekOperator.DevCluster.Tests.Networking;
 
-/// <summary>An API server with a virtual node and the endpoints controllers; tests play the kubelet by writing pod status.</summary>
+/// <summary>
+/// An API server with a virtual node and the endpoints controllers, and the service proxy when asked; tests play the
+/// kubelet by writing pod status.
+/// </summary>
 internal sealed class NetworkingCluster : IAsyncDisposable
 {
     public const string NodeName = "dev-node-1";
@@ -17,7 +21,8 @@ internal sealed class NetworkingCluster : IAsyncDisposable
 
     public Kubernetes Client => running.Client;
 
-    public static async Task<NetworkingCluster> StartAsync()
+    /// <summary>Starts the cluster; with <paramref name="proxyLogs"/>, the service proxy too, logging there.</summary>
+    public static async Task<NetworkingCluster> StartAsync(ILoggerFactory? proxyLogs = null)
     {
         var running = await RunningApiServer.StartAsync();
         var objects = running.Server.Objects;
@@ -25,6 +30,10 @@ internal sealed class NetworkingCluster : IAsyncDisposable
         running.Server.RunBeside(new VirtualNodes(objects, [zoned], NullLoggerFactory.Instance).RunAsync);
         running.Server.RunBeside(new EndpointSliceController(objects, NullLoggerFactory.Instance).RunAsync);
         running.Server.RunBeside(new EndpointsController(objects, NullLoggerFactory.Instance).RunAsync);
+        if (proxyLogs is not null)
+        {
+            running.Server.RunBeside(new ServiceProxy(objects, proxyLogs).RunAsync);
+        }
         var cluster = new NetworkingCluster(running);
         await Conformance.Eventually.ReadAsync(() => cluster.Client.CoreV1.ListNodeAsync(), nodes => nodes.Items.Count == 1, "node registration");
         return cluster;

@@ -115,12 +115,12 @@ public sealed class TablePrinterTests
     {
         var service = Json("""
             {"metadata": {"name": "gateway", "creationTimestamp": "2025-01-01T11:57:00Z"},
-             "spec": {"type": "NodePort", "clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"],
+             "spec": {"type": "NodePort", "clusterIP": "127.96.0.10", "clusterIPs": ["127.96.0.10"],
                       "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}, {"port": 443, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}],
                       "selector": {"tier": "fe", "app": "web"}}}
             """);
 
-        Assert.Equal("""["gateway","NodePort","10.96.0.10","<none>","80:30080/TCP,443/TCP,53/UDP","3m","app=web,tier=fe"]""", Cells("", "services", service));
+        Assert.Equal("""["gateway","NodePort","127.96.0.10","<none>","80:30080/TCP,443/TCP,53/UDP","3m","app=web,tier=fe"]""", Cells("", "services", service));
     }
 
     [Theory]

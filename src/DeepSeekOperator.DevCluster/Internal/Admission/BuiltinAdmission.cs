@@ -532,9 +532,22 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
     }
 }
 
-/// <summary>Hands out service cluster IPs from 10.96.0.0/12, as kube-apiserver's default service CIDR.</summary>
+/// <summary>
+/// Hands out service cluster IPs from <see cref="Range"/>, 127.96.0.0/16: loopback addresses, so that the dev cluster's
+/// service proxy can listen on them, mirroring kube-apiserver's default 10.96.0.0/12 and kept clear of pod IPs (which
+/// count up from 127.0.0.2 and stop below 127.96.0.0). The <c>kubernetes</c> Service has the first, 127.96.0.1.
+/// </summary>
 internal sealed class ClusterIpAllocator
 {
+    /// <summary>The service range, 127.96.0.0/16, as <c>--service-cluster-ip-range</c> would give it.</summary>
+    public const string Range = "127.96.0.0/16";
+
+    /// <summary>The <c>kubernetes</c> Service's address, the first of the range.</summary>
+    public const string KubernetesServiceIp = "127.96.0.1";
+
+    private const uint Base = (127u << 24) | (96u << 16);
+    private const uint Size = 1u << 16;
+
     private readonly Lock gate = new();
     private readonly HashSet<uint> used = [];
     private uint next = 10;
@@ -552,18 +565,22 @@ internal sealed class ClusterIpAllocator
         }
     }
 
+    /// <summary>The next free address of the range (from .10, as the first ones are kept for well-known Services).</summary>
     public string Allocate()
     {
-        const uint Base = (10u << 24) | (96u << 16);
         lock (gate)
         {
-            while (!used.Add(Base + next))
+            for (var tried = 0u; tried < Size; tried++)
             {
-                next++;
+                var candidate = Base + next;
+                next = next + 1 >= Size - 1 ? 10 : next + 1;
+                if (used.Add(candidate))
+                {
+                    return $"{candidate >> 24}.{(candidate >> 16) & 255}.{(candidate >> 8) & 255}.{candidate & 255}";
+                }
             }
 
-            var ip = Base + next++;
-            return $"{ip >> 24}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}";
+            throw new InvalidOperationException($"the service range {Range} is full");
         }
     }
 }

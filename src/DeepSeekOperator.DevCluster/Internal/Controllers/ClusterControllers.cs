@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Admission;
 using DeepSeekOperator.DevCluster.Internal.Http;
 using DeepSeekOperator.DevCluster.Internal.Resources;
 using DeepSeekOperator.DevCluster.Internal.Storage;
@@ -61,7 +62,7 @@ internal sealed partial class ClusterControllers
 
     /// <summary>
     /// Publishes the API server itself as the <c>kubernetes</c> Service of the <c>default</c> namespace (cluster IP
-    /// 10.96.0.1, port 443), with Endpoints and an EndpointSlice pointing at the HTTPS listener, as every cluster has.
+    /// 127.96.0.1, the first of the loopback service range, port 443), with Endpoints and an EndpointSlice pointing at the HTTPS listener, as every cluster has.
     /// </summary>
     public void EnsureKubernetesService(int httpsPort)
     {
@@ -77,7 +78,7 @@ internal sealed partial class ClusterControllers
                 },
                 ["spec"] = new JsonObject
                 {
-                    ["clusterIP"] = "10.96.0.1",
+                    ["clusterIP"] = ClusterIpAllocator.KubernetesServiceIp,
                     ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = httpsPort }),
                 },
             });

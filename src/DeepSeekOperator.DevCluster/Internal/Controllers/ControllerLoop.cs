@@ -47,6 +47,9 @@ internal abstract partial class ControllerLoop
 
     protected ILogger Logger { get; }
 
+    /// <summary>Fires when the loop is told to stop.</summary>
+    protected CancellationToken Stopping => stopping;
+
     /// <summary>Write options naming this controller as the field manager.</summary>
     protected WriteOptions Writes => new(FieldManager: Name);
 
@@ -73,9 +76,18 @@ internal abstract partial class ControllerLoop
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
             }
+            finally
+            {
+                Stopped();
+            }
 
             await changes;
         }
+    }
+
+    /// <summary>Called once the loop has stopped reconciling, to release what the controller holds outside the API (sockets).</summary>
+    protected virtual void Stopped()
+    {
     }
 
     /// <summary>Queues <paramref name="key"/> now, or after <paramref name="delay"/>.</summary>

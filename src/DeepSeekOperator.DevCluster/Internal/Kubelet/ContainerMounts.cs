@@ -15,6 +15,10 @@ internal sealed class ContainerMounts
 
     public IReadOnlyList<(string MountPath, string HostPath)> All => mounts;
 
+    /// <summary>These mounts and <paramref name="mountPath"/> at <paramref name="hostPath"/>, unless a mount of the container is already there.</summary>
+    public ContainerMounts With(string mountPath, string hostPath) =>
+        mounts.Any(m => m.MountPath == mountPath.TrimEnd('/')) ? this : new ContainerMounts([.. mounts, (mountPath, hostPath)]);
+
     /// <summary>The value with a leading mount path, or one after the first <c>=</c>, replaced by its host directory.</summary>
     public string Rewrite(string value)
     {

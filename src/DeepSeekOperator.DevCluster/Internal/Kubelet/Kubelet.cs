@@ -296,8 +296,9 @@ internal sealed partial class Kubelet : ControllerLoop
             return;
         }
 
-        var mounts = rt.Volumes.MountsOf(spec);
+        var (mounts, kubeconfig) = MountsWithToken(rt, pod, spec);
         var environment = Inherited(pod);
+        environment.Add(KeyValuePair.Create("KUBECONFIG", kubeconfig));
         environment.AddRange(variables.Select(v => KeyValuePair.Create(v.Key, mounts.Rewrite(v.Value))));
         string? Lookup(string name) => variables.FindLast(v => v.Key == name) is { Key: not null } found ? found.Value : null;
         var command = (spec["command"] as JsonArray)?.Select(c => mounts.Rewrite(Expansion.Expand(Json.String(c) ?? "", Lookup))).ToList();
@@ -462,9 +463,11 @@ internal sealed partial class Kubelet : ControllerLoop
         if (spec["lifecycle"]?["preStop"] is JsonObject preStop)
         {
             var (variables, _) = ContainerEnvironment.Build(Store, pod, spec, ServiceVariables());
+            var (mounts, kubeconfig) = MountsWithToken(rt, pod, spec);
             var environment = Inherited(pod);
+            environment.Add(KeyValuePair.Create("KUBECONFIG", kubeconfig));
             environment.AddRange(variables);
-            var target = new ProbeTarget(rt.Ip, spec, environment, Path.Combine(rt.Directory, "containers", container.Name), rt.Volumes.MountsOf(spec));
+            var target = new ProbeTarget(rt.Ip, spec, environment, Path.Combine(rt.Directory, "containers", container.Name), mounts);
             var timeout = instance.KillDeadline.Value - Time.GetUtcNow();
             _ = Task.Run(async () =>
             {
@@ -592,6 +595,24 @@ internal sealed partial class Kubelet : ControllerLoop
             .OrderByDescending(m => m.Key.Length)
             .Select(m => m.Value)
             .FirstOrDefault();
+
+    /// <summary>
+    /// The container's mounts, with the service-account token volume (written now) at its mount path when the pod's token
+    /// is automounted, and what its processes get as <c>KUBECONFIG</c>: the volume's kubeconfig, else a path that does
+    /// not exist, so that no client falls back to the host user's <c>~/.kube/config</c>.
+    /// </summary>
+    private (ContainerMounts Mounts, string Kubeconfig) MountsWithToken(PodRuntime rt, JsonObject pod, JsonObject spec)
+    {
+        var mounts = rt.Volumes.MountsOf(spec);
+        if (options.Credentials is not { } credentials || !ServiceAccountToken.IsAutomounted(Store, pod))
+        {
+            return (mounts, ServiceAccountToken.MissingKubeconfig(rt.Directory));
+        }
+
+        var directory = ServiceAccountToken.Directory(rt.Directory);
+        var kubeconfig = ServiceAccountToken.Write(directory, credentials, rt.Namespace, ServiceAccountToken.AccountName(pod));
+        return (mounts.With(ServiceAccountToken.MountPath, directory), kubeconfig);
+    }
 
     /// <summary>What an image's ENV would give: variables of the dev cluster's own environment, and the pod's hostname.</summary>
     private List<KeyValuePair<string, string>> Inherited(JsonObject pod)

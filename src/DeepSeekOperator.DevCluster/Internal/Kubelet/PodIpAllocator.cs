@@ -4,12 +4,13 @@ namespace DeepSeekOperator.DevCluster.Internal.Kubelet;
 
 /// <summary>
 /// Hands each pod its own loopback address, from the first one given upwards (127.0.0.2, …, 127.0.0.254, 127.0.1.1 and
-/// on, skipping .0 and .255), unique among live pods; the whole of 127.0.0.0/8 reaches the loopback interface on Linux,
-/// so a pod's process can listen on its address without any network set-up.
+/// on, skipping .0 and .255, up to 127.95.255.254), unique among live pods; the whole of 127.0.0.0/8 reaches the
+/// loopback interface on Linux, so a pod's process can listen on its address without any network set-up. Pods stop
+/// below 127.96.0.0/16, the service range, so that a pod IP never meets a Service's cluster IP.
 /// </summary>
 internal sealed class PodIpAllocator
 {
-    private const int Last = (1 << 24) - 2;
+    private const int Last = (96 << 16) - 2;
     private readonly Lock gate = new();
     private readonly HashSet<int> used = [];
     private readonly int first;

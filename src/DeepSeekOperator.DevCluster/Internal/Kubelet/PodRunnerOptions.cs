@@ -42,6 +42,12 @@ internal sealed record PodRunnerOptions
     public Uri? ApiServer { get; init; }
 
     /// <summary>
+    /// The API server's HTTPS address, CA and token, written with a kubeconfig into every pod whose service-account
+    /// token is automounted (its processes get <c>KUBECONFIG</c>); null gives no pod credentials.
+    /// </summary>
+    public ServiceAccountCredentials? Credentials { get; init; }
+
+    /// <summary>
     /// Variables of the dev cluster's own environment that every process gets first, as an image's <c>ENV</c> would
     /// give them (the container's <c>env</c> overrides them).
     /// </summary>
