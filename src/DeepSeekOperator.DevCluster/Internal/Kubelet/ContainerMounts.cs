@@ -15,6 +15,9 @@ internal sealed class ContainerMounts
 
     public IReadOnlyList<(string MountPath, string HostPath)> All => mounts;
 
+    /// <summary>These mounts and a file the kubelet provides, such as the termination message.</summary>
+    public ContainerMounts With(string mountPath, string hostPath) => new([.. mounts, (mountPath, hostPath)]);
+
     /// <summary>The value with a leading mount path, or one after the first <c>=</c>, replaced by its host directory.</summary>
     public string Rewrite(string value)
     {
