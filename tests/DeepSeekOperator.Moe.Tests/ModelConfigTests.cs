@@ -106,7 +106,7 @@ public class ModelConfigTests
         var json = config.ToJson(indented: false);
         var reread = ModelConfig.Parse(json);
 
-        Assert.DoesNotContain('\n', json, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", json, StringComparison.Ordinal);
         Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(json), 1, 2048);
         Assert.Equal(config with { EosTokenIds = [] }, reread with { EosTokenIds = [] });
         Assert.Equal((128, 128), reread.Fp8BlockSize);
