@@ -93,7 +93,9 @@ public sealed class PodRunnerLifecycleTests : IAsyncLifetime
         // The arg naming /dev/termination-log is rewritten to the instance's host file, as a mount path is.
         var container = new V1Container
         {
-            Name = "job", Image = PodRunnerCluster.TestImage, Command = ["sh", "-c", "printf 'all done' > \"$0\"", "/dev/termination-log"],
+            Name = "job",
+            Image = PodRunnerCluster.TestImage,
+            Command = ["sh", "-c", "printf 'all done' > \"$0\"", "/dev/termination-log"],
         };
         var pod = PodRunnerCluster.Pod("reporter", container);
         pod.Spec.RestartPolicy = "Never";
@@ -111,7 +113,9 @@ public sealed class PodRunnerLifecycleTests : IAsyncLifetime
     {
         var container = new V1Container
         {
-            Name = "job", Image = PodRunnerCluster.TestImage, TerminationMessagePolicy = "FallbackToLogsOnError",
+            Name = "job",
+            Image = PodRunnerCluster.TestImage,
+            TerminationMessagePolicy = "FallbackToLogsOnError",
             Command = ["sh", "-c", "i=1; while [ $i -le 100 ]; do printf 'line %03d ..........................\\n' $i; i=$((i+1)); done; exit 1"],
         };
         var pod = PodRunnerCluster.Pod("failing", container);
@@ -131,7 +135,9 @@ public sealed class PodRunnerLifecycleTests : IAsyncLifetime
         // A custom terminationMessagePath, seen by the shell through an env value.
         var container = new V1Container
         {
-            Name = "crasher", Image = PodRunnerCluster.TestImage, TerminationMessagePath = "/var/run/reason",
+            Name = "crasher",
+            Image = PodRunnerCluster.TestImage,
+            TerminationMessagePath = "/var/run/reason",
             Env = [new V1EnvVar { Name = "REASON", Value = "/var/run/reason" }],
             Command = ["sh", "-c", "head -c 5000 /dev/zero | tr '\\0' x > \"$REASON\"; exit 2"],
         };
