@@ -407,8 +407,9 @@ public sealed record ModelConfig
         }
     }
 
-    /// <summary>The <c>config.json</c> text of this configuration, in Hugging Face's key names.</summary>
-    public string ToJson()
+    /// <summary>The <c>config.json</c> text of this configuration, in Hugging Face's key names; <see cref="Parse"/> reads it back as equal.</summary>
+    /// <param name="indented">One key a line, ending in a newline (a file people read); false writes one compact line.</param>
+    public string ToJson(bool indented = true)
     {
         var root = new JsonObject
         {
@@ -461,7 +462,12 @@ public sealed record ModelConfig
             ["eos_token_id"] = EosTokenIds.Count == 1 ? EosTokenIds[0] : new JsonArray([.. EosTokenIds.Select(id => (JsonNode)id)]),
             ["attention_bias"] = false,
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        if (Fp8BlockSize is { } block)
+        {
+            root["quantization_config"] = new JsonObject { ["quant_method"] = "fp8", ["weight_block_size"] = new JsonArray(block.Rows, block.Columns) };
+        }
+
+        return indented ? root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n" : root.ToJsonString();
     }
 
     /// <summary>Reads typed values, naming the key in every error.</summary>

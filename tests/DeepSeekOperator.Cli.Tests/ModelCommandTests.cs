@@ -1,3 +1,5 @@
+using DeepSeekOperator.Moe;
+
 namespace DeepSeekOperator.Cli.Tests;
 
 public sealed class ModelCommandTests : IDisposable
@@ -57,6 +59,57 @@ public sealed class ModelCommandTests : IDisposable
     public async Task Info_OnADirectoryWithoutAModel_SaysWhatIsMissing()
     {
         var (exitCode, _, error) = await RunAsync("model", "info", _directory);
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith($"dsop: {Path.Combine(_directory, "config.json")}: cannot read", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_PrintsTheArchitectureAsOneLineThatParsesBack()
+    {
+        var model = Path.Combine(_directory, "tiny");
+        await RunAsync("model", "init", "--preset", "tiny", "--out", model);
+
+        var (exitCode, output, _) = await RunAsync("model", "config", "--model", model);
+
+        Assert.Equal(0, exitCode);
+        Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(ModelConfig.Load(model).ToJson(), ModelConfig.Parse(output).ToJson());
+    }
+
+    [Fact]
+    public async Task Config_WithOutput_WritesTheArchitectureToTheFileAndNothingToStdout()
+    {
+        var model = Path.Combine(_directory, "tiny");
+        await RunAsync("model", "init", "--preset", "tiny", "--out", model);
+        var file = Path.Combine(_directory, "termination-log");
+
+        var (exitCode, output, _) = await RunAsync("model", "config", "--model", model, "--output", file);
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal("", output);
+        Assert.Equal(16, ModelConfig.Parse(await File.ReadAllTextAsync(file)).NRoutedExperts);
+    }
+
+    [Fact]
+    public async Task Config_BadKey_FailsWithTheLoadersMessageInStderrAndTheOutputFile()
+    {
+        var config = Path.Combine(_directory, "config.json");
+        await File.WriteAllTextAsync(config, """{"n_routed_experts": "many"}""");
+        var file = Path.Combine(_directory, "termination-log");
+
+        var (exitCode, _, error) = await RunAsync("model", "config", "--model", _directory, "--output", file);
+
+        Assert.Equal(1, exitCode);
+        var message = $"{config}: n_routed_experts: must be an integer, got \"many\"";
+        Assert.StartsWith("dsop: " + message, error, StringComparison.Ordinal);
+        Assert.Equal(message, await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public async Task Config_MissingConfigJson_FailsNamingTheFile()
+    {
+        var (exitCode, _, error) = await RunAsync("model", "config", "--model", _directory);
 
         Assert.Equal(1, exitCode);
         Assert.StartsWith($"dsop: {Path.Combine(_directory, "config.json")}: cannot read", error, StringComparison.Ordinal);

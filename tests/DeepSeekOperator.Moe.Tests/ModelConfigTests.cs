@@ -98,6 +98,21 @@ public class ModelConfigTests
         Assert.Equal(config.EosTokenIds, reread.EosTokenIds);
     }
 
+    [Fact]
+    public void CompactToJson_OfDeepSeekV3_RoundTripsOnOneLineWellUnderATerminationMessage()
+    {
+        var config = ModelConfig.Parse(DeepSeekV3);
+
+        var json = config.ToJson(indented: false);
+        var reread = ModelConfig.Parse(json);
+
+        Assert.DoesNotContain("\n", json, StringComparison.Ordinal);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(json), 1, 2048);
+        Assert.Equal(config with { EosTokenIds = [] }, reread with { EosTokenIds = [] });
+        Assert.Equal((128, 128), reread.Fp8BlockSize);
+        Assert.Equal(config.RopeScaling, reread.RopeScaling);
+    }
+
     [Theory]
     [InlineData("n_routed_experts", 10, "n_group: n_routed_experts % n_group != 0: 10 experts do not split into 8 equal groups")]
     [InlineData("num_experts_per_tok", 300, "num_experts_per_tok: 300 exceeds n_routed_experts (256)")]

@@ -9,13 +9,14 @@ using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Cli.Commands;
 
-/// <summary><c>dsop model init|info|generate</c>: make, inspect and run DeepSeek-V3-architecture checkpoints.</summary>
+/// <summary><c>dsop model init|info|config|generate</c>: make, inspect and run DeepSeek-V3-architecture checkpoints.</summary>
 internal static class ModelCommand
 {
     public static Command Create() => new("model", "Create, inspect and run model checkpoints (Hugging Face layout).")
     {
         Init(),
         Info(),
+        Config(),
         Generate(),
     };
 
@@ -75,6 +76,64 @@ internal static class ModelCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    private static Command Config()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory.", Required = true };
+        var output = new Option<FileInfo>("--output")
+        {
+            Description = "Write the architecture (or, on failure, the error) to this file, such as a container's /dev/termination-log, rather than to stdout.",
+        };
+        var command = new Command(
+            "config",
+            "Check a model's config.json as the router and shards read it, and print its architecture as one line of JSON (config.json keys).")
+        {
+            model, output,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var path = parseResult.GetValue(model)!.FullName;
+            var file = parseResult.GetValue(output)?.FullName;
+            string text;
+            try
+            {
+                text = ModelConfig.Load(path).ToJson(indented: false);
+            }
+            catch (ModelConfigException ex)
+            {
+                if (file is not null)
+                {
+                    Write(file, ex.Message);
+                }
+
+                throw new CommandException(ex.Message, ex);
+            }
+
+            if (file is null)
+            {
+                parseResult.InvocationConfiguration.Output.WriteLine(text);
+            }
+            else
+            {
+                Write(file, text);
+            }
+
+            return Task.FromResult(0);
+        });
+        return command;
+
+        static void Write(string file, string text)
+        {
+            try
+            {
+                File.WriteAllText(file, text);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CommandException($"--output: cannot write {file}: {ex.Message}", ex);
+            }
+        }
     }
 
     private static Command Generate()

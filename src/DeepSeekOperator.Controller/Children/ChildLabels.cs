@@ -48,6 +48,9 @@ public static class ChildLabels
     /// <summary>The <c>app.kubernetes.io/component</c> of the ServiceMonitor.</summary>
     public const string Monitoring = "monitoring";
 
+    /// <summary>The <c>app.kubernetes.io/component</c> of the pod that reads a checkpoint's config.json (<see cref="ModelConfigReader"/>).</summary>
+    public const string ConfigReader = "config-reader";
+
     /// <summary>The <c>app.kubernetes.io/component</c> of the NetworkPolicies.</summary>
     public const string Network = "network";
 }

@@ -31,7 +31,8 @@ public static class OperatorPermissions
     /// What the operator does in every namespace (the ClusterRole): it caches the models and their children
     /// (<c>Informer</c>: list and watch), reads, creates and replaces children (<c>ChildClient</c>: get, create, update),
     /// reads a model afresh and replaces its status (<c>DeepSeekModelReconciler</c>), records Events
-    /// (<c>EventRecorder</c>: create), and where the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>: get)
+    /// (<c>EventRecorder</c>: create), runs the pods that read a checkpoint's config.json (<c>DeepSeekModelReconciler</c>:
+    /// get, create, list and delete those of an earlier source; cached by an informer), and where the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>: get)
     /// reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched).
     /// </summary>
     public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
@@ -42,6 +43,7 @@ public static class OperatorPermissions
         new("", "services", Owned),
         new("", "serviceaccounts", Owned),
         new("", "events", ["create"]),
+        new("", "pods", ["get", "list", "watch", "create", "delete"]),
         new("apps", "deployments", Owned),
         new("policy", "poddisruptionbudgets", Owned),
         new("networking.k8s.io", "networkpolicies", Owned),

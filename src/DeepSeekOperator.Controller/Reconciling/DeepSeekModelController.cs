@@ -29,8 +29,8 @@ public sealed record DeepSeekModelControllerOptions
 }
 
 /// <summary>
-/// The DeepSeekModel controller: a cache of the models and one of each kind they own, a change to a child queueing its
-/// controlling model, and a <see cref="DeepSeekModelReconciler"/> over them.
+/// The DeepSeekModel controller: a cache of the models and one of each kind they own (of pods, the config.json readers),
+/// a change to a child queueing its controlling model, and a <see cref="DeepSeekModelReconciler"/> over them.
 /// </summary>
 public static class DeepSeekModelController
 {
@@ -65,11 +65,14 @@ public static class DeepSeekModelController
         // Children need no resync of their own: the models' resync reconciles them. The ServiceMonitor is not watched: its
         // CRD may be missing (a watch on it would fail until installed) and nothing is read back from it, so an edit or
         // deletion of it is put back by the models' resync, which also looks again for its CRD.
+        // Of pods, only the config.json readers are watched: their phase and termination message drive the reconcile.
         var childOptions = informerOptions with { ResyncPeriod = TimeSpan.Zero, LabelSelector = ChildLabels.ManagedByKey + "=" + ChildLabels.ManagedBy };
+        var readerOptions = childOptions with { LabelSelector = childOptions.LabelSelector + "," + ChildLabels.ComponentKey + "=" + ChildLabels.ConfigReader };
         IInformer[] owned =
         [
-            Owned<V1Deployment>(), Owned<V1Service>(), Owned<V1ConfigMap>(), Owned<V1ServiceAccount>(),
-            Owned<V1Role>(), Owned<V1RoleBinding>(), Owned<V1PodDisruptionBudget>(), Owned<V1NetworkPolicy>(),
+            Owned<V1Deployment>(childOptions), Owned<V1Service>(childOptions), Owned<V1ConfigMap>(childOptions), Owned<V1ServiceAccount>(childOptions),
+            Owned<V1Role>(childOptions), Owned<V1RoleBinding>(childOptions), Owned<V1PodDisruptionBudget>(childOptions), Owned<V1NetworkPolicy>(childOptions),
+            Owned<V1Pod>(readerOptions),
         ];
         IInformer[] informers = [models, .. owned];
         var reconciler = new DeepSeekModelReconciler(
@@ -78,10 +81,10 @@ public static class DeepSeekModelController
         var controller = new ReconcileController(reconciler, queue, informers, controllerOptions, registry, time, loggers.CreateLogger<ReconcileController>());
         return new ManagedController(controller, informers);
 
-        Informer<T> Owned<T>()
+        Informer<T> Owned<T>(InformerOptions ownedOptions)
             where T : class, IKubernetesObject<V1ObjectMeta>
         {
-            var informer = new Informer<T>(client, childOptions, time, loggers.CreateLogger<Informer<T>>());
+            var informer = new Informer<T>(client, ownedOptions, time, loggers.CreateLogger<Informer<T>>());
             informer.AddHandlers(new InformerHandlers<T>
             {
                 Added = child => EnqueueOwner(queue, child),

@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Net;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Reconciling.Internal;
 using DeepSeekOperator.Controller.Runtime;
+using DeepSeekOperator.Moe;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -16,6 +18,10 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// endpoint, and the Ready, Progressing and Degraded conditions) when it changed. A spec that cannot be served is
 /// reported as Ready=False and not retried until the spec changes; a write conflict is retried with backoff. The
 /// ServiceMonitor is applied the same way where the Prometheus Operator's CRD is installed, and skipped where it is not.
+/// A checkpoint's architecture (a PVC, host path or image source) is learnt from a <see cref="ModelConfigReader"/> pod:
+/// created when missing (and those of an earlier source deleted), its termination message parsed once it succeeded and
+/// kept in memory per model and source, and its failure reported as <see cref="ModelConfigUnavailable"/> until the
+/// source or image changes. The succeeded pod stays, so an operator that restarts reads it rather than running another.
 /// </summary>
 /// <param name="models">The DeepSeekModel cache the model is read from.</param>
 /// <param name="client">The client children and status are written with.</param>
@@ -39,11 +45,17 @@ public sealed class DeepSeekModelReconciler(
     /// <summary>The Ready reason of a spec whose children cannot be built; the message names the field.</summary>
     public const string InvalidSpec = "InvalidSpec";
 
-    /// <summary>The Ready reason of a model whose architecture (its config.json) the operator cannot know yet.</summary>
+    /// <summary>The Ready reason of a model whose checkpoint's config.json could not be read; the message says why, naming the file and key.</summary>
     public const string ModelConfigUnavailable = "ModelConfigUnavailable";
+
+    /// <summary>The Ready and Progressing reason while a <see cref="ModelConfigReader"/> pod reads the checkpoint's config.json.</summary>
+    public const string ReadingModelConfig = "ReadingModelConfig";
 
     private const int StatusAttempts = 5;
     private readonly ChildClient children = new(client);
+
+    // The architecture each model's reader pod (whose name carries the source's hash) reported, by model uid.
+    private readonly ConcurrentDictionary<string, (string Pod, ModelConfig Config)> configs = new(StringComparer.Ordinal);
     private readonly ServiceMonitorCrd monitoring = new(client, time, monitoringRecheck);
 
     /// <inheritdoc />
@@ -55,24 +67,34 @@ public sealed class DeepSeekModelReconciler(
             return ReconcileResult.Done;
         }
 
-        // Only a synthetic preset's architecture is known without reading the checkpoint's config.json; reading it from
-        // a PVC, host path or image needs a pod with the volume mounted, which the operator does not run yet, so such a
-        // model is reported and waits (its spec changing, or a resync, reconciles it again).
-        var config = ModelChildren.PresetConfig(model.Spec.Model.Source);
-        if (config is null)
-        {
-            return await NotServableAsync(model, ModelPhase.Pending, ModelConfigUnavailable,
-                "spec.model.source: the model's config.json cannot be read yet; only a synthetic source can be served.", cancellationToken).ConfigureAwait(false);
-        }
-
         ModelChildren desired;
+        ModelConfig config;
         try
         {
+            // A synthetic preset's architecture is known; a checkpoint's is in its config.json, which a pod reads.
+            if (ModelChildren.PresetConfig(model.Spec.Model.Source) is { } preset)
+            {
+                config = preset;
+            }
+            else if (await ReadConfigAsync(model, cancellationToken).ConfigureAwait(false) is { } read)
+            {
+                config = read;
+            }
+            else
+            {
+                return ReconcileResult.Done;
+            }
+
             desired = ModelChildren.Build(model, config, settings);
         }
         catch (InvalidModelSpecException exception)
         {
             return await NotServableAsync(model, ModelPhase.Failed, InvalidSpec, exception.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            ReconcileLog.Conflict(logger, exception.Response.Content, key.ToString());
+            return ReconcileResult.Failed("Conflict: " + exception.Response.Content);
         }
 
         try
@@ -106,6 +128,99 @@ public sealed class DeepSeekModelReconciler(
             // A stale resourceVersion, or a child created meanwhile: read the world again after a backoff.
             ReconcileLog.Conflict(logger, exception.Response.Content, key.ToString());
             return ReconcileResult.Failed("Conflict: " + exception.Response.Content);
+        }
+    }
+
+    // The architecture the model's reader pod reported, or null after writing the status that says why there is none yet:
+    // the pod was just created or still runs (its change reconciles the model again), or it failed (not retried until
+    // the source or image, and so the pod's name, changes).
+    private async Task<ModelConfig?> ReadConfigAsync(DeepSeekModel model, CancellationToken cancellationToken)
+    {
+        var desired = ModelConfigReader.Pod(model, settings);
+        var (name, ns, uid) = (desired.Metadata.Name, desired.Metadata.NamespaceProperty, model.Metadata.Uid);
+        if (configs.TryGetValue(uid, out var cached) && cached.Pod == name)
+        {
+            return cached.Config;
+        }
+
+        V1Pod pod;
+        try
+        {
+            pod = await client.CoreV1.ReadNamespacedPodAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            await DeleteEarlierReadersAsync(model, name, cancellationToken).ConfigureAwait(false);
+            await client.CoreV1.CreateNamespacedPodAsync(desired, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            ReconcileLog.Created(logger, desired.Kind, ns + "/" + name);
+            await events.RecordAsync(model, EventRecorder.Normal, ReadingModelConfig, $"Created pod {name} to read the model's config.json", cancellationToken).ConfigureAwait(false);
+            await ReadingAsync(model, name, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (pod.Metadata.OwnerReferences?.FirstOrDefault(owner => owner.Controller == true) is not { } controller || controller.Uid != uid)
+        {
+            await NotServableAsync(model, ModelPhase.Failed, ModelConfigUnavailable,
+                $"spec.model.source: pod {name}, which would read the model's config.json, exists and is not controlled by this model.", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        switch (pod.Status?.Phase)
+        {
+            case "Succeeded":
+                try
+                {
+                    var config = ModelConfigReader.Read(pod);
+                    configs[uid] = (name, config);
+                    return config;
+                }
+                catch (ModelConfigException exception)
+                {
+                    await NotServableAsync(model, ModelPhase.Failed, ModelConfigUnavailable, "spec.model.source: " + exception.Message, cancellationToken).ConfigureAwait(false);
+                    return null;
+                }
+
+            case "Failed":
+                var why = ModelConfigReader.Message(pod) ?? pod.Status.Message ?? pod.Status.Reason ?? "it failed without a message";
+                await NotServableAsync(model, ModelPhase.Failed, ModelConfigUnavailable,
+                    $"spec.model.source: pod {name} could not read the model's config.json: {why.TrimEnd()}", cancellationToken).ConfigureAwait(false);
+                return null;
+
+            default:
+                await ReadingAsync(model, name, cancellationToken).ConfigureAwait(false);
+                return null;
+        }
+    }
+
+    private async Task ReadingAsync(DeepSeekModel model, string pod, CancellationToken cancellationToken)
+    {
+        var generation = model.Metadata.Generation ?? 0;
+        await WriteStatusAsync(ObjectKey.Of(model), current => ModelStatus.Reading(current, generation, ReadingModelConfig,
+            $"Pod {pod} is reading the model's config.json.", Now()), cancellationToken).ConfigureAwait(false);
+    }
+
+    // The model's reader pods of an earlier source or image: their result no longer describes the model.
+    private async Task DeleteEarlierReadersAsync(DeepSeekModel model, string current, CancellationToken cancellationToken)
+    {
+        var ns = model.Metadata.NamespaceProperty;
+        var selector = $"{ChildLabels.InstanceKey}={model.Metadata.Name},{ChildLabels.ComponentKey}={ChildLabels.ConfigReader}";
+        var readers = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var pod in readers.Items)
+        {
+            if (pod.Metadata.Name == current || pod.Metadata.OwnerReferences?.Any(owner => owner.Controller == true && owner.Uid == model.Metadata.Uid) != true)
+            {
+                continue;
+            }
+
+            try
+            {
+                await client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                ReconcileLog.Deleted(logger, "Pod", ns + "/" + pod.Metadata.Name);
+            }
+            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // Already gone.
+            }
         }
     }
 

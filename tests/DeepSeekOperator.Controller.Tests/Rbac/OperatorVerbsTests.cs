@@ -88,6 +88,16 @@ public sealed class OperatorVerbsTests
                 await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "tiny");
                 await Operators.EventuallyAsync(async () => (await setup.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Models)).Spec.Replicas == 3, Patience, "the router scaled");
 
+                // A checkpoint: a pod reads its config.json; a new source gets a new reader and the old one is deleted.
+                static Action<DeepSeekModel> HostPath(string path) => m => m.Spec = m.Spec with { Model = m.Spec.Model with { Source = new ModelSource { HostPath = new HostPathSource { Path = path } } } };
+                var checkpoint = await CreateModelAsync(setup, "ckpt", HostPath("/models/a"));
+                var first = ModelConfigReader.PodName(checkpoint, Samples.Settings);
+                await Operators.EventuallyAsync(async () => await ReaderExistsAsync(setup, first), Patience, "the config.json reader created");
+                var changed = await ReadModelAsync(setup, "ckpt");
+                HostPath("/models/b")(changed);
+                await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(changed, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "ckpt");
+                await Operators.EventuallyAsync(async () => !await ReaderExistsAsync(setup, first), Patience, "the earlier reader deleted");
+
                 // An invalid spec: a Warning Event.
                 await CreateModelAsync(setup, "broken", m => m.Spec = m.Spec with { Experts = m.Spec.Experts with { Shards = 17 } });
                 await Operators.EventuallyAsync(
@@ -132,6 +142,9 @@ public sealed class OperatorVerbsTests
         Assert.All(GrantedForEscalationOnly, grant => Assert.Contains(role.Rules, rule =>
             rule.ApiGroups.Contains(grant.ApiGroup) && rule.Resources.Contains(grant.Resource) && rule.Verbs.Contains(grant.Verb)));
     }
+
+    private static async Task<bool> ReaderExistsAsync(Kubernetes client, string name) =>
+        (await client.CoreV1.ListNamespacedPodAsync(Models)).Items.Any(pod => pod.Metadata.Name == name);
 
     // Leases only in the operator's namespace, through the leader election Role; the rest anywhere.
     private static bool Granted(ApiRequest request) =>

@@ -8,6 +8,7 @@ using DeepSeekOperator.Controller.Reconciling.Internal;
 using DeepSeekOperator.Controller.Runtime;
 using DeepSeekOperator.Controller.Tests.Children;
 using DeepSeekOperator.DevCluster.Tests;
+using DeepSeekOperator.Moe;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -152,6 +153,104 @@ public sealed class DeepSeekModelReconcilerTests
         Assert.True(JsonNode.DeepEquals(expected.Spec, (await PrometheusOperatorCrd.ReadAsync(world.Client, Namespace, Key.Name))!.Spec));
     }
 
+    [Fact]
+    public async Task HostPathModel_FirstReconcile_CreatesTheReaderPodAndReportsReadingModelConfig()
+    {
+        await using var world = await World.StartAsync();
+        var model = await world.ModelAsync(HostPath("/models/tiny"));
+
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        var pod = Assert.Single(await world.ReadersAsync());
+        Assert.Equal(ModelConfigReader.PodName(model, Samples.Settings), pod.Metadata.Name);
+        Assert.Equal(("/models/tiny", "Directory"), (pod.Spec.Volumes.Single(v => v.Name == "model").HostPath.Path, pod.Spec.Volumes.Single(v => v.Name == "model").HostPath.Type));
+        Assert.Contains(pod.Spec.Containers[0].VolumeMounts, m => m is { Name: "model", MountPath: "/model", ReadOnlyProperty: true });
+        var args = DeepSeekOperator.Cli.Dsop.BuildRootCommand().Parse([.. pod.Spec.Containers[0].Args]);
+        Assert.Empty(args.Errors);
+        Assert.Equal("/model", args.GetValue<DirectoryInfo>("--model")!.FullName);
+        var status = (await world.ReadModelAsync()).Status!;
+        Assert.Equal(ModelPhase.Pending, status.Phase);
+        Assert.Contains(status.Conditions!, c => c is { Type: ConditionTypes.Progressing, Status: "True", Reason: DeepSeekModelReconciler.ReadingModelConfig });
+        Assert.Contains(status.Conditions!, c => c is { Type: ConditionTypes.Ready, Status: "False", Reason: DeepSeekModelReconciler.ReadingModelConfig });
+        Assert.Empty((await world.Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items);
+        Assert.Contains((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == DeepSeekModelReconciler.ReadingModelConfig);
+    }
+
+    [Fact]
+    public async Task ReaderSucceeded_ChildrenBuiltFromItsConfig_AndARestartedOperatorRunsNoSecondReader()
+    {
+        await using var world = await World.StartAsync();
+        var model = await world.ModelAsync(HostPath("/models/tiny"));
+        await world.ReconcileAsync();
+        var pod = Assert.Single(await world.ReadersAsync());
+
+        await world.EndReaderAsync(pod, "Succeeded", SyntheticModel.Config(Moe.SyntheticPreset.Tiny).ToJson(indented: false));
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        Assert.Equal(5, (await world.Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count);
+        var status = (await world.ReadModelAsync()).Status!;
+        Assert.Equal((ModelPhase.Progressing, 16), (status.Phase, status.Experts));
+        Assert.Contains(status.Conditions!, c => c is { Type: ConditionTypes.Ready, Status: "False", Reason: "WaitingForReplicas" });
+
+        var restarted = world.NewReconciler();
+        Assert.Equal(ReconcileOutcome.Done, (await restarted.ReconcileAsync(Key, CancellationToken.None)).Outcome);
+
+        Assert.Equal(pod.Metadata.Uid, Assert.Single(await world.ReadersAsync()).Metadata.Uid);
+        Assert.Equal(ModelPhase.Progressing, (await world.ReadModelAsync()).Status!.Phase);
+    }
+
+    [Fact]
+    public async Task ReaderConfigWithFewerRoutedExpertsThanShards_InvalidSpecNamingShards()
+    {
+        await using var world = await World.StartAsync();
+        await world.ModelAsync(HostPath("/models/two-experts"));
+        await world.ReconcileAsync();
+        var twoExperts = SyntheticModel.Config(Moe.SyntheticPreset.Tiny) with { NRoutedExperts = 2, NumExpertsPerToken = 2, NGroup = 1, TopKGroup = 1 };
+
+        await world.EndReaderAsync(Assert.Single(await world.ReadersAsync()), "Succeeded", twoExperts.ToJson(indented: false));
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        var ready = Assert.Single((await world.ReadModelAsync()).Status!.Conditions!, c => c.Type == ConditionTypes.Ready);
+        Assert.Equal(("False", DeepSeekModelReconciler.InvalidSpec), (ready.Status, ready.Reason));
+        Assert.StartsWith("spec.experts.shards", ready.Message, StringComparison.Ordinal);
+        Assert.Empty((await world.Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items);
+    }
+
+    [Fact]
+    public async Task ReaderFailed_ModelConfigUnavailableWithItsMessage_NoNewReaderUntilTheSourceChanges()
+    {
+        await using var world = await World.StartAsync();
+        var model = await world.ModelAsync(HostPath("/models/broken"));
+        await world.ReconcileAsync();
+        var failed = Assert.Single(await world.ReadersAsync());
+        const string Message = "/model/config.json: n_routed_experts: must be an integer, got \"many\"";
+
+        await world.EndReaderAsync(failed, "Failed", Message);
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        var status = (await world.ReadModelAsync()).Status!;
+        Assert.Equal(ModelPhase.Failed, status.Phase);
+        var ready = Assert.Single(status.Conditions!, c => c.Type == ConditionTypes.Ready);
+        Assert.Equal(("False", DeepSeekModelReconciler.ModelConfigUnavailable), (ready.Status, ready.Reason));
+        Assert.Contains(Message, ready.Message, StringComparison.Ordinal);
+        Assert.Equal(failed.Metadata.Uid, Assert.Single(await world.ReadersAsync()).Metadata.Uid);
+        Assert.Single((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == DeepSeekModelReconciler.ModelConfigUnavailable);
+
+        model = await world.ChangeAsync(model, m => m.Spec = HostPathSpec(m.Spec, "/models/fixed"));
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        var reader = Assert.Single(await world.ReadersAsync(), p => p.Metadata.DeletionTimestamp is null);
+        Assert.Equal(ModelConfigReader.PodName(model, Samples.Settings), reader.Metadata.Name);
+        Assert.Equal("/models/fixed", reader.Spec.Volumes.Single(v => v.Name == "model").HostPath.Path);
+        Assert.Equal(DeepSeekModelReconciler.ReadingModelConfig, (await world.ReadModelAsync()).Status!.Conditions!.Single(c => c.Type == ConditionTypes.Ready).Reason);
+    }
+
+    private static Action<DeepSeekModel> HostPath(string path) => model => model.Spec = HostPathSpec(model.Spec, path);
+
+    private static DeepSeekModelSpec HostPathSpec(DeepSeekModelSpec spec, string path) =>
+        spec with { Model = spec.Model with { Source = new ModelSource { HostPath = new HostPathSource { Path = path } } } };
+
     /// <summary>An API server with the CRD and a namespace, the models' cache running, and the reconciler under test.</summary>
     private sealed class World : IAsyncDisposable
     {
@@ -163,9 +262,7 @@ public sealed class DeepSeekModelReconcilerTests
             Api = api;
             Models = models;
             informerRun = models.RunAsync(stop.Token);
-            Reconciler = new DeepSeekModelReconciler(
-                models, api.Client, Samples.Settings, new EventRecorder(api.Client, "test", TimeProvider.System, NullLogger<EventRecorder>.Instance),
-                TimeProvider.System, TimeSpan.Zero, NullLogger<DeepSeekModelReconciler>.Instance);
+            Reconciler = NewReconciler();
             Children = new ChildClient(api.Client);
         }
 
@@ -228,6 +325,34 @@ public sealed class DeepSeekModelReconcilerTests
         }
 
         public Task<ReconcileResult> ReconcileAsync() => Reconciler.ReconcileAsync(Key, CancellationToken.None);
+
+        /// <summary>A reconciler as a restarted operator has it: nothing in memory.</summary>
+        public DeepSeekModelReconciler NewReconciler() => new(
+            Models, Api.Client, Samples.Settings, new EventRecorder(Api.Client, "test", TimeProvider.System, NullLogger<EventRecorder>.Instance),
+            TimeProvider.System, TimeSpan.Zero, NullLogger<DeepSeekModelReconciler>.Instance);
+
+        /// <summary>The model's config.json reader pods.</summary>
+        public async Task<IList<V1Pod>> ReadersAsync() =>
+            (await Client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: ChildLabels.ComponentKey + "=" + ChildLabels.ConfigReader)).Items;
+
+        /// <summary>Plays the kubelet: the reader's container terminated with <paramref name="message"/> and the pod in <paramref name="phase"/>.</summary>
+        public async Task EndReaderAsync(V1Pod pod, string phase, string message)
+        {
+            var live = await Client.CoreV1.ReadNamespacedPodAsync(pod.Metadata.Name, Namespace);
+            live.Status = new V1PodStatus
+            {
+                Phase = phase,
+                ContainerStatuses =
+                [
+                    new V1ContainerStatus
+                    {
+                        Name = "dsop", Image = live.Spec.Containers[0].Image, ImageID = "", Ready = false, RestartCount = 0,
+                        State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = phase == "Succeeded" ? 0 : 1, Message = message } },
+                    },
+                ],
+            };
+            await Client.CoreV1.ReplaceNamespacedPodStatusAsync(live, pod.Metadata.Name, Namespace);
+        }
 
         /// <summary>The resourceVersion of the model and of every child, by kind and name.</summary>
         public async Task<Dictionary<string, string>> VersionsAsync(DeepSeekModel model)

@@ -88,6 +88,68 @@ public sealed class PodRunnerLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TerminationLog_NamedInAnArg_BecomesTheTerminatedStatesMessage()
+    {
+        // The arg naming /dev/termination-log is rewritten to the instance's host file, as a mount path is.
+        var container = new V1Container
+        {
+            Name = "job",
+            Image = PodRunnerCluster.TestImage,
+            Command = ["sh", "-c", "printf 'all done' > \"$0\"", "/dev/termination-log"],
+        };
+        var pod = PodRunnerCluster.Pod("reporter", container);
+        pod.Spec.RestartPolicy = "Never";
+        await cluster.CreateAsync(pod);
+
+        pod = await cluster.WaitForAsync("reporter", p => p.Status?.Phase == "Succeeded", "phase Succeeded");
+
+        var terminated = pod.Status.ContainerStatuses.Single().State.Terminated;
+        Assert.Equal("Completed", terminated.Reason);
+        Assert.Equal("all done", terminated.Message);
+    }
+
+    [Fact]
+    public async Task FallbackToLogsOnError_EmptyFileAndFailedExit_TakesAtMost2048BytesOfTheLast80LogLines()
+    {
+        var container = new V1Container
+        {
+            Name = "job",
+            Image = PodRunnerCluster.TestImage,
+            TerminationMessagePolicy = "FallbackToLogsOnError",
+            Command = ["sh", "-c", "i=1; while [ $i -le 100 ]; do printf 'line %03d ..........................\\n' $i; i=$((i+1)); done; exit 1"],
+        };
+        var pod = PodRunnerCluster.Pod("failing", container);
+        pod.Spec.RestartPolicy = "Never";
+        await cluster.CreateAsync(pod);
+
+        pod = await cluster.WaitForAsync("failing", p => p.Status?.Phase == "Failed", "phase Failed");
+
+        var message = pod.Status.ContainerStatuses.Single().State.Terminated.Message;
+        Assert.StartsWith("line 021 ", message, StringComparison.Ordinal);
+        Assert.Equal(2048, Encoding.UTF8.GetByteCount(message));
+    }
+
+    [Fact]
+    public async Task TerminationMessage_OfARestartedContainer_IsInLastState_CutTo4096Bytes()
+    {
+        // A custom terminationMessagePath, seen by the shell through an env value.
+        var container = new V1Container
+        {
+            Name = "crasher",
+            Image = PodRunnerCluster.TestImage,
+            TerminationMessagePath = "/var/run/reason",
+            Env = [new V1EnvVar { Name = "REASON", Value = "/var/run/reason" }],
+            Command = ["sh", "-c", "head -c 5000 /dev/zero | tr '\\0' x > \"$REASON\"; exit 2"],
+        };
+        await cluster.CreateAsync(PodRunnerCluster.Pod("restarting", container));
+
+        var pod = await cluster.WaitForAsync("restarting", p => p.Status?.ContainerStatuses?[0].LastState?.Terminated is not null, "a restart");
+
+        var message = pod.Status.ContainerStatuses[0].LastState.Terminated.Message;
+        Assert.Equal(new string('x', 4096), message);
+    }
+
+    [Fact]
     public async Task CrashingContainer_BacksOff_WithCrashLoopBackOffAndBackOffEvents()
     {
         var container = new V1Container { Name = "crasher", Image = PodRunnerCluster.TestImage, Command = ["sh", "-c", "exit 1"] };

@@ -67,20 +67,7 @@ internal sealed partial record ChildContext
         ArgumentException.ThrowIfNullOrEmpty(settings.RuntimeImage, nameof(settings.RuntimeImage));
 
         var context = new ChildContext(model, config, settings);
-        var name = context.Name;
-        // The longest name of a Service (a DNS-1035 label); every other child name is shorter or not limited to 63.
-        if (context.ShardName(model.Spec.Experts.Shards - 1) is { Length: > MaxLabelLength } tooLong)
-        {
-            throw Invalid("metadata.name", FieldErrorType.TooLong, name,
-                $"the child name \"{tooLong}\" would be {tooLong.Length} characters, more than the {MaxLabelLength} of a Service name; shorten metadata.name to at most {name.Length - (tooLong.Length - MaxLabelLength)} characters");
-        }
-
-        if (!Dns1035Label().IsMatch(name))
-        {
-            throw Invalid("metadata.name", FieldErrorType.Invalid, name,
-                "must start with a lower-case letter to name the model's Services (a DNS-1035 label: lower-case letters, digits and '-')");
-        }
-
+        CheckName(model);
         if (model.Spec.Model.Dtype is not (ModelDtype.Float32 or ModelDtype.BFloat16))
         {
             throw Invalid("spec.model.dtype", FieldErrorType.NotSupported, model.Spec.Model.Dtype.ToString(), "the runtime computes in \"float32\" or \"bfloat16\"");
@@ -102,16 +89,37 @@ internal sealed partial record ChildContext
         return context;
     }
 
-    /// <summary>The standard labels of a child; shard children also carry their shard index.</summary>
-    public Dictionary<string, string> Labels(string component, int? shard = null)
+    /// <summary>Checks that the model's name can name its children, which needs no architecture.</summary>
+    /// <exception cref="InvalidModelSpecException">metadata.name is too long or not a DNS-1035 label.</exception>
+    public static void CheckName(DeepSeekModel model)
+    {
+        var name = model.Metadata.Name!;
+
+        // The longest name of a Service (a DNS-1035 label); every other child name is shorter or not limited to 63.
+        var lastShard = string.Create(CultureInfo.InvariantCulture, $"{name}-shard-{model.Spec.Experts.Shards - 1}");
+        if (lastShard.Length > MaxLabelLength)
+        {
+            throw Invalid("metadata.name", FieldErrorType.TooLong, name,
+                $"the child name \"{lastShard}\" would be {lastShard.Length} characters, more than the {MaxLabelLength} of a Service name; shorten metadata.name to at most {name.Length - (lastShard.Length - MaxLabelLength)} characters");
+        }
+
+        if (!Dns1035Label().IsMatch(name))
+        {
+            throw Invalid("metadata.name", FieldErrorType.Invalid, name,
+                "must start with a lower-case letter to name the model's Services (a DNS-1035 label: lower-case letters, digits and '-')");
+        }
+    }
+
+    /// <summary>The standard labels of a child of the model <paramref name="name"/>; shard children also carry their shard index.</summary>
+    public static Dictionary<string, string> LabelsOf(string name, string component, int? shard = null)
     {
         var labels = new Dictionary<string, string>
         {
             [ChildLabels.NameKey] = ChildLabels.AppName,
-            [ChildLabels.InstanceKey] = Name,
+            [ChildLabels.InstanceKey] = name,
             [ChildLabels.ComponentKey] = component,
             [ChildLabels.ManagedByKey] = ChildLabels.ManagedBy,
-            [ChildLabels.PartOfKey] = Name,
+            [ChildLabels.PartOfKey] = name,
         };
         if (shard is { } k)
         {
@@ -120,6 +128,9 @@ internal sealed partial record ChildContext
 
         return labels;
     }
+
+    /// <summary>The standard labels of a child; shard children also carry their shard index.</summary>
+    public Dictionary<string, string> Labels(string component, int? shard = null) => LabelsOf(Name, component, shard);
 
     /// <summary>The labels selectors match on: a subset of <see cref="Labels"/> that never changes for a child.</summary>
     public Dictionary<string, string> Selector(string component, int? shard = null)
@@ -144,18 +155,18 @@ internal sealed partial record ChildContext
         Name = name,
         NamespaceProperty = Namespace,
         Labels = Labels(component, shard),
-        OwnerReferences =
-        [
-            new V1OwnerReference
-            {
-                ApiVersion = DeepSeekModel.GroupVersion,
-                Kind = DeepSeekModel.KindName,
-                Name = Name,
-                Uid = Model.Metadata.Uid,
-                Controller = true,
-                BlockOwnerDeletion = true,
-            },
-        ],
+        OwnerReferences = [Owner(Model)],
+    };
+
+    /// <summary>The reference making <paramref name="model"/> a child's controller, deleting the child with it.</summary>
+    public static V1OwnerReference Owner(DeepSeekModel model) => new()
+    {
+        ApiVersion = DeepSeekModel.GroupVersion,
+        Kind = DeepSeekModel.KindName,
+        Name = model.Metadata.Name,
+        Uid = model.Metadata.Uid,
+        Controller = true,
+        BlockOwnerDeletion = true,
     };
 
     private static InvalidModelSpecException Invalid(string field, FieldErrorType type, string value, string detail) =>

@@ -58,17 +58,10 @@ internal static class PodTemplates
             {
                 ServiceAccountName = context.ServiceAccountName,
                 AutomountServiceAccountToken = readsApi,
-                ImagePullSecrets = runtime.ImagePullSecrets is { Count: > 0 } secrets ? [.. secrets] : null,
-                SecurityContext = new V1PodSecurityContext
-                {
-                    RunAsNonRoot = true,
-                    RunAsUser = NonRootUser,
-                    RunAsGroup = NonRootUser,
-                    FsGroup = NonRootUser,
-                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
-                },
-                NodeSelector = workload.NodeSelector is { Count: > 0 } nodeSelector ? new Dictionary<string, string>(nodeSelector) : null,
-                Tolerations = workload.Tolerations is { Count: > 0 } tolerations ? [.. tolerations] : null,
+                ImagePullSecrets = ImagePullSecrets(runtime),
+                SecurityContext = PodSecurity(),
+                NodeSelector = NodeSelector(workload),
+                Tolerations = Tolerations(workload),
                 Affinity = workload.Affinity,
                 Containers =
                 [
@@ -97,19 +90,57 @@ internal static class PodTemplates
                         StartupProbe = Probe("/healthz", probePort.Name, StartupPeriodSeconds, (int)Math.Ceiling(context.Settings.ModelLoadTimeout.TotalSeconds / StartupPeriodSeconds)),
                         LivenessProbe = Probe("/healthz", probePort.Name, LivenessPeriodSeconds, failureThreshold: 3),
                         ReadinessProbe = Probe("/readyz", probePort.Name, ReadinessPeriodSeconds, failureThreshold: 3),
-                        SecurityContext = new V1SecurityContext
-                        {
-                            RunAsNonRoot = true,
-                            AllowPrivilegeEscalation = false,
-                            ReadOnlyRootFilesystem = true,
-                            Capabilities = new V1Capabilities { Drop = ["ALL"] },
-                        },
+                        SecurityContext = ContainerSecurity(),
                     },
                 ],
                 Volumes = volumes,
             },
         };
     }
+
+    /// <summary>The pod's security context: the non-root user and group, and the runtime's default seccomp profile.</summary>
+    public static V1PodSecurityContext PodSecurity() => new()
+    {
+        RunAsNonRoot = true,
+        RunAsUser = NonRootUser,
+        RunAsGroup = NonRootUser,
+        FsGroup = NonRootUser,
+        SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+    };
+
+    /// <summary>The container's security context: no privilege escalation, a read-only root and no capabilities.</summary>
+    public static V1SecurityContext ContainerSecurity() => new()
+    {
+        RunAsNonRoot = true,
+        AllowPrivilegeEscalation = false,
+        ReadOnlyRootFilesystem = true,
+        Capabilities = new V1Capabilities { Drop = ["ALL"] },
+    };
+
+    /// <summary>The runtime's pull secrets, or null for none.</summary>
+    public static List<V1LocalObjectReference>? ImagePullSecrets(RuntimeSpec runtime) =>
+        runtime.ImagePullSecrets is { Count: > 0 } secrets ? [.. secrets] : null;
+
+    /// <summary>The workload's node selector, or null for none.</summary>
+    public static Dictionary<string, string>? NodeSelector(WorkloadSpec workload) =>
+        workload.NodeSelector is { Count: > 0 } nodeSelector ? new Dictionary<string, string>(nodeSelector) : null;
+
+    /// <summary>The workload's tolerations, or null for none.</summary>
+    public static List<V1Toleration>? Tolerations(WorkloadSpec workload) =>
+        workload.Tolerations is { Count: > 0 } tolerations ? [.. tolerations] : null;
+
+    /// <summary>The checkpoint's volume and its read-only mount at <see cref="ServingArgs.ModelDirectory"/>; null for a synthetic model.</summary>
+    public static (V1Volume Volume, V1VolumeMount Mount)? Model(ModelSource source) => ModelVolumeSource(source) is { } volume
+        ? (volume, new V1VolumeMount { Name = ModelVolume, MountPath = ServingArgs.ModelDirectory, SubPath = source.Pvc?.SubPath, ReadOnlyProperty = true })
+        : null;
+
+    /// <summary>The Kubernetes name of a pull policy.</summary>
+    public static string PullPolicyName(PullPolicy policy) => policy switch
+    {
+        PullPolicy.Always => "Always",
+        PullPolicy.Never => "Never",
+        _ => "IfNotPresent",
+    };
 
     /// <summary>The spec's resources, plus one <c>nvidia.com/gpu</c> limit on <c>cuda</c> when the spec names none.</summary>
     private static V1ResourceRequirements? Resources(V1ResourceRequirements? fromSpec, ComputeDevice device)
@@ -142,11 +173,10 @@ internal static class PodTemplates
             new V1VolumeMount { Name = TmpVolume, MountPath = "/tmp" },
         ];
 
-        var source = context.Spec.Model.Source;
-        if (ModelVolumeSource(source) is { } model)
+        if (Model(context.Spec.Model.Source) is { } model)
         {
-            volumes.Add(model);
-            mounts.Add(new V1VolumeMount { Name = ModelVolume, MountPath = ServingArgs.ModelDirectory, SubPath = source.Pvc?.SubPath, ReadOnlyProperty = true });
+            volumes.Add(model.Volume);
+            mounts.Add(model.Mount);
         }
 
         if (router && context.Spec.Serving.ApiKeySecret is { } apiKey)
@@ -189,12 +219,5 @@ internal static class PodTemplates
         PeriodSeconds = periodSeconds,
         TimeoutSeconds = 5,
         FailureThreshold = failureThreshold,
-    };
-
-    private static string PullPolicyName(PullPolicy policy) => policy switch
-    {
-        PullPolicy.Always => "Always",
-        PullPolicy.Never => "Never",
-        _ => "IfNotPresent",
     };
 }

@@ -63,7 +63,15 @@ internal static class ModelStatus
     }
 
     /// <summary>The status of a model that cannot be served until its spec or the cluster changes: Ready=False with <paramref name="reason"/>.</summary>
-    public static DeepSeekModelStatus NotServable(DeepSeekModelStatus? current, long generation, ModelPhase phase, string reason, string message, DateTime now)
+    public static DeepSeekModelStatus NotServable(DeepSeekModelStatus? current, long generation, ModelPhase phase, string reason, string message, DateTime now) =>
+        WithoutChildren(current, generation, phase, progressing: False, reason, message, now);
+
+    /// <summary>The status of a model whose checkpoint's config.json a pod is reading: Pending, Progressing with <paramref name="reason"/>.</summary>
+    public static DeepSeekModelStatus Reading(DeepSeekModelStatus? current, long generation, string reason, string message, DateTime now) =>
+        WithoutChildren(current, generation, ModelPhase.Pending, progressing: True, reason, message, now);
+
+    // No children to count: Ready and Degraded False, Progressing as given, all three for the same reason.
+    private static DeepSeekModelStatus WithoutChildren(DeepSeekModelStatus? current, long generation, ModelPhase phase, string progressing, string reason, string message, DateTime now)
     {
         var old = current ?? new DeepSeekModelStatus();
         return old with
@@ -75,7 +83,7 @@ internal static class ModelStatus
                 generation,
                 now,
                 Condition(ConditionTypes.Ready, False, reason, message),
-                Condition(ConditionTypes.Progressing, False, reason, message),
+                Condition(ConditionTypes.Progressing, progressing, reason, message),
                 Condition(ConditionTypes.Degraded, False, reason, message)),
         };
     }

@@ -22,4 +22,7 @@ internal static partial class ReconcileLog
 
     [LoggerMessage(306, LogLevel.Debug, "Status of {Key} written: phase {Phase}")]
     public static partial void StatusWritten(ILogger logger, string key, string phase);
+
+    [LoggerMessage(307, LogLevel.Information, "Deleted {Kind} {Key}: it read an earlier source of the model")]
+    public static partial void Deleted(ILogger logger, string kind, string key);
 }

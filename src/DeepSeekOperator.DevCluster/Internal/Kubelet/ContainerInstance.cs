@@ -42,6 +42,9 @@ internal sealed class ContainerInstance
 
     public DateTimeOffset FinishedAt { get; private set; }
 
+    /// <summary>What the process left at its <c>terminationMessagePath</c> (or its log's tail), once it has exited.</summary>
+    public string TerminationMessage { get; private set; } = "";
+
     /// <summary>Why the kubelet stopped it, if it did (a failed liveness or startup probe, the pod's deletion).</summary>
     public string? KillReason { get; set; }
 
@@ -51,7 +54,7 @@ internal sealed class ContainerInstance
     /// <summary>Starts <paramref name="argv"/> through <c>setsid</c> with exactly <paramref name="environment"/>.</summary>
     public static ContainerInstance Start(
         IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment, string workingDirectory,
-        ContainerLog log, ProcessGuard guard, TimeProvider time, Action onExit)
+        ContainerLog log, TerminationMessage termination, ProcessGuard guard, TimeProvider time, Action onExit)
     {
         var start = new ProcessStartInfo("setsid")
         {
@@ -77,7 +80,7 @@ internal sealed class ContainerInstance
         guard.Add(process.Id);
         process.StandardInput.Close();
         var instance = new ContainerInstance(process, string.Create(CultureInfo.InvariantCulture, $"dsop://{process.Id}"), time.GetUtcNow(), log);
-        _ = instance.WatchAsync(guard, time, onExit);
+        _ = instance.WatchAsync(termination, guard, time, onExit);
         return instance;
     }
 
@@ -114,7 +117,7 @@ internal sealed class ContainerInstance
         exited.TrySetResult();
     }
 
-    private async Task WatchAsync(ProcessGuard guard, TimeProvider time, Action onExit)
+    private async Task WatchAsync(TerminationMessage termination, ProcessGuard guard, TimeProvider time, Action onExit)
     {
         var process = this.process!;
         var stdout = PumpAsync(process.StandardOutput, "stdout");
@@ -127,6 +130,7 @@ internal sealed class ContainerInstance
         guard.Remove(Pid);
         await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(2), time));
         Log!.Close();
+        TerminationMessage = await termination.ReadAsync(process.ExitCode, Log);
         Finish(process.ExitCode, finishedAt);
         process.Dispose();
         onExit();

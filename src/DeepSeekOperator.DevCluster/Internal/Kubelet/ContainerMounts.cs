@@ -15,7 +15,10 @@ internal sealed class ContainerMounts
 
     public IReadOnlyList<(string MountPath, string HostPath)> All => mounts;
 
-    /// <summary>These mounts and <paramref name="mountPath"/> at <paramref name="hostPath"/>, unless a mount of the container is already there.</summary>
+    /// <summary>
+    /// These mounts and <paramref name="mountPath"/> at <paramref name="hostPath"/> (a file or directory the kubelet
+    /// provides: the service-account token, the termination message), unless a mount of the container is already there.
+    /// </summary>
     public ContainerMounts With(string mountPath, string hostPath) =>
         mounts.Any(m => m.MountPath == mountPath.TrimEnd('/')) ? this : new ContainerMounts([.. mounts, (mountPath, hostPath)]);
 

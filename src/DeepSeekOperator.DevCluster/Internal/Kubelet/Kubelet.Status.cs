@@ -275,6 +275,11 @@ internal sealed partial class Kubelet
             ["startedAt"] = Meta.Timestamp(instance.StartedAt),
             ["finishedAt"] = Meta.Timestamp(instance.FinishedAt),
         };
+        if (instance.TerminationMessage.Length > 0)
+        {
+            terminated["message"] = instance.TerminationMessage;
+        }
+
         if (instance.ContainerId.Length > 0)
         {
             terminated["containerID"] = instance.ContainerId;

@@ -296,7 +296,10 @@ internal sealed partial class Kubelet : ControllerLoop
             return;
         }
 
-        var (mounts, kubeconfig) = MountsWithToken(rt, pod, spec);
+        var attempt = container.Current is null ? container.RestartCount : container.RestartCount + 1;
+        var termination = TerminationMessage.Create(spec, Path.Combine(rt.Directory, "termination", container.Name), attempt);
+        var (tokenMounts, kubeconfig) = MountsWithToken(rt, pod, spec);
+        var mounts = tokenMounts.With(termination.MountPath, termination.HostFile);
         var environment = Inherited(pod);
         environment.Add(KeyValuePair.Create("KUBECONFIG", kubeconfig));
         environment.AddRange(variables.Select(v => KeyValuePair.Create(v.Key, mounts.Rewrite(v.Value))));
@@ -308,7 +311,6 @@ internal sealed partial class Kubelet : ControllerLoop
             ? mounts.Rewrite(dir)
             : Path.Combine(rt.Directory, "containers", container.Name);
         Directory.CreateDirectory(workingDirectory);
-        var attempt = container.Current is null ? container.RestartCount : container.RestartCount + 1;
         var logDirectory = Directory.CreateDirectory(Path.Combine(rt.LogDirectory, container.Name)).FullName;
         File.Delete(Path.Combine(logDirectory, string.Create(CultureInfo.InvariantCulture, $"{attempt - 2}.log")));
         var log = new ContainerLog(Path.Combine(logDirectory, string.Create(CultureInfo.InvariantCulture, $"{attempt}.log")), Time);
@@ -323,7 +325,7 @@ internal sealed partial class Kubelet : ControllerLoop
 
         events.Record(pod, container.Name, "Normal", "Created", $"Created container: {container.Name}");
         var key = rt.Key;
-        var instance = ContainerInstance.Start(argv, environment, workingDirectory, log, guard, Time, () => Enqueue(key));
+        var instance = ContainerInstance.Start(argv, environment, workingDirectory, log, termination, guard, Time, () => Enqueue(key));
         container.Begin(instance);
         Log.ContainerStarted(Logger, rt.Key, container.Name, instance.Pid, argv);
         events.Record(pod, container.Name, "Normal", "Started", $"Started container {container.Name}");
