@@ -292,7 +292,7 @@ internal static class RunCommand
         private async Task ShowWarningsAsync(Kubernetes client, string ns, CancellationToken cancellationToken)
         {
             var events = await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "type=Warning", cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var warning in events.Items.OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp))
+            foreach (var warning in events.Items.Where(e => !WhileStarting(e)).OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp))
             {
                 if (warningsShown.Add($"{warning.Metadata.Uid}/{warning.Count}"))
                 {
@@ -300,6 +300,12 @@ internal static class RunCommand
                 }
             }
         }
+
+        // A model's pods fail their startup and readiness probes until it is loaded and its shards are found: expected,
+        // and shown in the progress line; a failing liveness probe, a crash loop or a scheduling failure is not.
+        private static bool WhileStarting(Corev1Event warning) =>
+            warning.Reason == "Unhealthy"
+            && (warning.Message.StartsWith("Startup probe failed", StringComparison.Ordinal) || warning.Message.StartsWith("Readiness probe failed", StringComparison.Ordinal));
 
         private async Task ReportPodsAsync(Kubernetes client, string ns, CancellationToken cancellationToken)
         {
