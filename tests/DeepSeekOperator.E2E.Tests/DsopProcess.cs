@@ -83,6 +83,14 @@ internal sealed partial class DsopProcess : IAsyncDisposable
     /// <summary>The <c>host:port</c> pairs of a serving line, in order (e.g. gRPC then metrics).</summary>
     public static IReadOnlyList<int> Ports(string line) => [.. PortPattern().Matches(line).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
 
+    /// <summary>Waits for the process to end by itself and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan patience)
+    {
+        using var timeout = new CancellationTokenSource(patience);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>Sends SIGINT, as Ctrl-C in a terminal does, and returns the exit code once the process has ended (up to <paramref name="patience"/>).</summary>
     public async Task<int> InterruptAsync(TimeSpan patience)
     {

@@ -104,6 +104,54 @@ public sealed partial class MakeRunTests(ITestOutputHelper log) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task CheckpointOnAHostPath_ConfigReadByTheInspectorPod_ThenServed()
+    {
+        var checkpoint = Path.Combine(runtime, "checkpoint");
+        var (init, _) = await DsopProcess.StartAsync(["model", "init", "--preset", "tiny", "--seed", "3", "--out", checkpoint], "wrote ");
+        await using (init)
+        {
+            await init.WaitForExitAsync(Patience);
+        }
+
+        var manifest = Path.Combine(runtime, "checkpoint.yaml");
+        await File.WriteAllTextAsync(manifest, $$$"""
+            apiVersion: moe.deepseek-operator.io/v1alpha1
+            kind: DeepSeekModel
+            metadata: {name: local}
+            spec:
+              model:
+                source: {hostPath: {path: {{{checkpoint}}}}}
+                dtype: float32
+              runtime: {device: cpu}
+              experts: {shards: 2}
+            """);
+
+        var (run, _) = await DsopProcess.StartAsync(
+            ["run", "--file", manifest, "--runtime-dir", Path.Combine(runtime, "run"), "--ready-timeout", "600"], "Press Ctrl-C", patience: ReadyBound);
+        await using (run)
+        {
+            log.WriteLine(run.Output);
+            Assert.Contains("ReadingModelConfig", run.Output, StringComparison.Ordinal);
+            var kubeconfig = Path.Combine(runtime, "run", "kubeconfig");
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            var reader = Assert.Single((await client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app.kubernetes.io/component=config-reader")).Items);
+            Assert.Equal("Succeeded", reader.Status.Phase);
+            var model = KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(
+                await client.CustomObjects.GetNamespacedCustomObjectAsync(DeepSeekModel.Group, DeepSeekModel.Version, "default", DeepSeekModel.Plural, "local")));
+            Assert.Equal(16, model.Status!.Experts);
+
+            var endpoint = EndpointLine().Match(run.Output);
+            Assert.True(endpoint.Success, run.Output);
+            using var http = new HttpClient { BaseAddress = new Uri(endpoint.Groups["url"].Value + "/"), Timeout = Patience };
+            using var completion = await http.PostAsJsonAsync("completions", new { model = "local", prompt = "Hello", max_tokens = 4 });
+            var body = await completion.Content.ReadAsStringAsync();
+            Assert.True(completion.IsSuccessStatusCode, body);
+            Assert.Equal(4, (int)JsonNode.Parse(body)!["usage"]!["completion_tokens"]!);
+            Assert.Equal(0, await run.InterruptAsync(Patience));
+        }
+    }
+
     public void Dispose()
     {
         try
