@@ -68,15 +68,14 @@ public static class DeepSeekModelController
         // Of pods, only the config.json readers are watched: their phase and termination message drive the reconcile.
         var childOptions = informerOptions with { ResyncPeriod = TimeSpan.Zero, LabelSelector = ChildLabels.ManagedByKey + "=" + ChildLabels.ManagedBy };
         var readerOptions = childOptions with { LabelSelector = childOptions.LabelSelector + "," + ChildLabels.ComponentKey + "=" + ChildLabels.ConfigReader };
-        IInformer[] owned =
+        var caches = new ModelCaches(models, Owned<V1Deployment>(childOptions), Owned<V1Service>(childOptions), Owned<V1PodDisruptionBudget>(childOptions));
+        IInformer[] informers =
         [
-            Owned<V1Deployment>(childOptions), Owned<V1Service>(childOptions), Owned<V1ConfigMap>(childOptions), Owned<V1ServiceAccount>(childOptions),
-            Owned<V1Role>(childOptions), Owned<V1RoleBinding>(childOptions), Owned<V1PodDisruptionBudget>(childOptions), Owned<V1NetworkPolicy>(childOptions),
-            Owned<V1Pod>(readerOptions),
+            models, caches.Deployments, caches.Services, caches.DisruptionBudgets, Owned<V1ConfigMap>(childOptions), Owned<V1ServiceAccount>(childOptions),
+            Owned<V1Role>(childOptions), Owned<V1RoleBinding>(childOptions), Owned<V1NetworkPolicy>(childOptions), Owned<V1Pod>(readerOptions),
         ];
-        IInformer[] informers = [models, .. owned];
         var reconciler = new DeepSeekModelReconciler(
-            models, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, options.ResyncPeriod,
+            caches, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, options.ResyncPeriod,
             loggers.CreateLogger<DeepSeekModelReconciler>());
         var controller = new ReconcileController(reconciler, queue, informers, controllerOptions, registry, time, loggers.CreateLogger<ReconcileController>());
         return new ManagedController(controller, informers);

@@ -22,8 +22,9 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// created when missing (and those of an earlier source deleted), its termination message parsed once it succeeded and
 /// kept in memory per model and source, and its failure reported as <see cref="ModelConfigUnavailable"/> until the
 /// source or image changes. The succeeded pod stays, so an operator that restarts reads it rather than running another.
+/// Shard Deployments, Services and PodDisruptionBudgets beyond a reduced shard count are deleted.
 /// </summary>
-/// <param name="models">The DeepSeekModel cache the model is read from.</param>
+/// <param name="caches">The models' cache, and those of the children whose number follows the spec (pruned when it shrinks).</param>
 /// <param name="client">The client children and status are written with.</param>
 /// <param name="settings">The operator's settings the children are built with.</param>
 /// <param name="events">Where Events about the model go.</param>
@@ -34,7 +35,7 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// </param>
 /// <param name="logger">The reconciler's log.</param>
 public sealed class DeepSeekModelReconciler(
-    Informer<DeepSeekModel> models,
+    ModelCaches caches,
     Kubernetes client,
     OperatorSettings settings,
     EventRecorder events,
@@ -61,7 +62,7 @@ public sealed class DeepSeekModelReconciler(
     /// <inheritdoc />
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
-        var model = models.Get(key);
+        var model = caches.Models.Get(key);
         if (model is null)
         {
             return ReconcileResult.Done;
@@ -109,6 +110,14 @@ public sealed class DeepSeekModelReconciler(
 
                 applied[child.Kind + "/" + child.Metadata.Name] = live;
             }
+
+            var keep = desired.BuiltIn.Select(child => child.Kind + "/" + child.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+            await PruneAsync(model, caches.Deployments, "Deployment", keep,
+                (name, ns, token) => client.AppsV1.DeleteNamespacedDeploymentAsync(name, ns, propagationPolicy: "Background", cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            await PruneAsync(model, caches.Services, "Service", keep,
+                (name, ns, token) => client.CoreV1.DeleteNamespacedServiceAsync(name, ns, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            await PruneAsync(model, caches.DisruptionBudgets, "PodDisruptionBudget", keep,
+                (name, ns, token) => client.PolicyV1.DeleteNamespacedPodDisruptionBudgetAsync(name, ns, cancellationToken: token), cancellationToken).ConfigureAwait(false);
 
             if (await monitoring.IsInstalledAsync(cancellationToken).ConfigureAwait(false)
                 && await ApplyAsync(model, desired.ServiceMonitor, cancellationToken).ConfigureAwait(false) is null)
@@ -221,6 +230,33 @@ public sealed class DeepSeekModelReconciler(
             {
                 // Already gone.
             }
+        }
+    }
+
+    // Deletes the cached objects of one kind that the model controls and no longer wants (the shards beyond a reduced
+    // shard count); one already gone is fine.
+    private async Task PruneAsync<T>(
+        DeepSeekModel model, Informer<T> cache, string kind, HashSet<string> keep, Func<string, string, CancellationToken, Task> delete, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var unwanted = cache.ListByOwner(model.Metadata.Uid)
+            .Where(child => child.Metadata.DeletionTimestamp is null
+                && child.Metadata.OwnerReferences?.Any(owner => owner.Controller == true && owner.Uid == model.Metadata.Uid) == true
+                && !keep.Contains(kind + "/" + child.Metadata.Name));
+        foreach (var child in unwanted)
+        {
+            var (name, ns) = (child.Metadata.Name, child.Metadata.NamespaceProperty);
+            try
+            {
+                await delete(name, ns, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                continue;
+            }
+
+            ReconcileLog.Pruned(logger, kind, ns + "/" + name);
+            await events.RecordAsync(model, EventRecorder.Normal, "Deleted", $"Deleted {kind} {name}: the spec no longer has it", cancellationToken).ConfigureAwait(false);
         }
     }
 

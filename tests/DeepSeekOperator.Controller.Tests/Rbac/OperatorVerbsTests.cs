@@ -88,6 +88,17 @@ public sealed class OperatorVerbsTests
                 await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "tiny");
                 await Operators.EventuallyAsync(async () => (await setup.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Models)).Spec.Replicas == 3, Patience, "the router scaled");
 
+                // Fewer shards: the Deployments, Services and PodDisruptionBudgets of the others deleted.
+                current = await ReadModelAsync(setup, "tiny");
+                current.Spec = current.Spec with { Experts = current.Spec.Experts with { Shards = 2 } };
+                await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "tiny");
+                await Operators.EventuallyAsync(
+                    async () => (await setup.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Models)).Items.All(b => b.Metadata.Name != "tiny-shard-3")
+                        && !await ExistsAsync(setup, "tiny-shard-3")
+                        && (await setup.AppsV1.ListNamespacedDeploymentAsync(Models)).Items.All(d => d.Metadata.Name != "tiny-shard-3" || d.Metadata.DeletionTimestamp is not null),
+                    Patience,
+                    "shard 3's children deleted");
+
                 // A checkpoint: a pod reads its config.json; a new source gets a new reader and the old one is deleted.
                 static Action<DeepSeekModel> HostPath(string path) => m => m.Spec = m.Spec with { Model = m.Spec.Model with { Source = new ModelSource { HostPath = new HostPathSource { Path = path } } } };
                 var checkpoint = await CreateModelAsync(setup, "ckpt", HostPath("/models/a"));

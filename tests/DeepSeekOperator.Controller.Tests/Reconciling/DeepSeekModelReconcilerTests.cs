@@ -9,6 +9,7 @@ using DeepSeekOperator.Controller.Runtime;
 using DeepSeekOperator.Controller.Tests.Children;
 using DeepSeekOperator.DevCluster.Tests;
 using DeepSeekOperator.Moe;
+using DeepSeekOperator.Serving.Placement;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -96,6 +97,35 @@ public sealed class DeepSeekModelReconcilerTests
 
         Assert.Equal(3, (await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Namespace)).Spec.Replicas);
         Assert.Equal(model.Metadata.Generation, (await world.ReadModelAsync()).Status!.ObservedGeneration);
+    }
+
+    [Fact]
+    public async Task ShardCountReduced_ShardsBeyondItDeleted_ThePlacementCoversTheRest()
+    {
+        await using var world = await World.StartAsync();
+        var model = await world.ModelAsync();
+        await world.ReconcileAsync();
+        await world.CachesCurrentAsync();
+
+        model = await world.ChangeAsync(model, m => m.Spec = m.Spec with { Experts = m.Spec.Experts with { Shards = 2 } });
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        string[] shards = ["tiny-shard-0", "tiny-shard-1"];
+        Assert.Equal(shards, (await world.Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items
+            .Where(d => d.Metadata.DeletionTimestamp is null).Select(d => d.Metadata.Name).Where(n => n.Contains("-shard-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(shards, (await world.Client.CoreV1.ListNamespacedServiceAsync(Namespace)).Items
+            .Select(s => s.Metadata.Name).Where(n => n.Contains("-shard-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(shards, (await world.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Namespace)).Items
+            .Select(b => b.Metadata.Name).Where(n => n.Contains("-shard-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        var placement = ExpertPlacement.Parse((await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace)).Data["placement.json"]);
+        Assert.Equal(2, placement.Shards);
+        Assert.Equal(2, (await world.ReadModelAsync()).Status!.Shards!.Count);
+        Assert.Contains((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == "Deleted" && e.Message == "Deleted Deployment tiny-shard-3: the spec no longer has it");
+
+        await world.CachesCurrentAsync();
+        var versions = await world.VersionsAsync(model);
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+        Assert.Equal(versions, await world.VersionsAsync(model));
     }
 
     [Fact]
@@ -261,7 +291,9 @@ public sealed class DeepSeekModelReconcilerTests
         {
             Api = api;
             Models = models;
-            informerRun = models.RunAsync(stop.Token);
+            Caches = new ModelCaches(models, Cache<V1Deployment>(api.Client), Cache<V1Service>(api.Client), Cache<V1PodDisruptionBudget>(api.Client));
+            informerRun = Task.WhenAll(
+                models.RunAsync(stop.Token), Caches.Deployments.RunAsync(stop.Token), Caches.Services.RunAsync(stop.Token), Caches.DisruptionBudgets.RunAsync(stop.Token));
             Reconciler = NewReconciler();
             Children = new ChildClient(api.Client);
         }
@@ -271,6 +303,8 @@ public sealed class DeepSeekModelReconcilerTests
         public Kubernetes Client => Api.Client;
 
         public Informer<DeepSeekModel> Models { get; }
+
+        public ModelCaches Caches { get; }
 
         public DeepSeekModelReconciler Reconciler { get; }
 
@@ -328,7 +362,7 @@ public sealed class DeepSeekModelReconcilerTests
 
         /// <summary>A reconciler as a restarted operator has it: nothing in memory.</summary>
         public DeepSeekModelReconciler NewReconciler() => new(
-            Models, Api.Client, Samples.Settings, new EventRecorder(Api.Client, "test", TimeProvider.System, NullLogger<EventRecorder>.Instance),
+            Caches, Api.Client, Samples.Settings, new EventRecorder(Api.Client, "test", TimeProvider.System, NullLogger<EventRecorder>.Instance),
             TimeProvider.System, TimeSpan.Zero, NullLogger<DeepSeekModelReconciler>.Instance);
 
         /// <summary>The model's config.json reader pods.</summary>
@@ -381,6 +415,16 @@ public sealed class DeepSeekModelReconcilerTests
                 await Task.Delay(20);
             }
         }
+
+        /// <summary>Waits until every cache the reconciler reads holds what the API server has now.</summary>
+        public Task CachesCurrentAsync() => EventuallyAsync(async () =>
+            (await Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count == Caches.Deployments.List().Count
+            && (await Client.CoreV1.ListNamespacedServiceAsync(Namespace)).Items.Count == Caches.Services.List().Count
+            && (await Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Namespace)).Items.Count == Caches.DisruptionBudgets.List().Count);
+
+        private static Informer<T> Cache<T>(Kubernetes client)
+            where T : class, IKubernetesObject<V1ObjectMeta> =>
+            new(client, new InformerOptions { Namespace = Namespace }, TimeProvider.System, NullLogger<Informer<T>>.Instance);
 
         public async ValueTask DisposeAsync()
         {

@@ -25,4 +25,7 @@ internal static partial class ReconcileLog
 
     [LoggerMessage(307, LogLevel.Information, "Deleted {Kind} {Key}: it read an earlier source of the model")]
     public static partial void Deleted(ILogger logger, string kind, string key);
+
+    [LoggerMessage(308, LogLevel.Information, "Deleted {Kind} {Key}: the model's spec no longer has it")]
+    public static partial void Pruned(ILogger logger, string kind, string key);
 }
