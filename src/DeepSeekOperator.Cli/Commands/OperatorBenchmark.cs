@@ -138,10 +138,23 @@ internal static class OperatorBenchmark
         var informer = new Informer<DeepSeekModel>(client, new InformerOptions { Namespace = Namespace }, time, NullLogger<Informer<DeepSeekModel>>.Instance);
         var ready = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var allReady = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var start = 0L;
         void Seen(DeepSeekModel model)
         {
             var isReady = model.Status?.Conditions?.Any(c => c.Type == ConditionTypes.Ready && c.Status == "True") == true;
-            if (isReady && ready.TryAdd(model.Metadata.Name, true) && ready.Count == models)
+            if (!isReady || !ready.TryAdd(model.Metadata.Name, true))
+            {
+                return;
+            }
+
+            // Progress at every tenth of the models, so that a slow start or a long tail shows.
+            var count = ready.Count;
+            if (count * 10 / models != (count - 1) * 10 / models)
+            {
+                progress($"  {count} of {models} Ready after {time.GetElapsedTime(start).TotalSeconds:0.0} s");
+            }
+
+            if (count == models)
             {
                 allReady.TrySetResult();
             }
@@ -155,7 +168,7 @@ internal static class OperatorBenchmark
             var writesBefore = api.Revision;
             var operatorCpuBefore = process.CpuTime;
             var benchCpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-            var start = time.GetTimestamp();
+            start = time.GetTimestamp();
             await CreateModelsAsync(client, models, cancellationToken).ConfigureAwait(false);
             var created = time.GetElapsedTime(start);
             progress($"created {models} models in {created.TotalSeconds:0.0} s; waiting until every one is Ready...");
