@@ -42,7 +42,7 @@ internal static class OperatorBenchmark
     // 110 pods, with CPU and memory to spare for that many (0.5 CPU and 512Mi a router at most).
     private const int PodsPerModel = 5;
     private const int PodsPerNode = 110;
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(30);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>config/samples/tiny-synthetic.yaml: the model every benchmark copy is made of.</summary>
