@@ -42,7 +42,7 @@ public sealed class DevCluster : IAsyncDisposable
         var objects = api.Objects;
         IReadOnlyList<NodeSpec> nodes = options.Nodes.Count == 0
             ? [NodeSpec.Default()]
-            : [.. options.Nodes.Select(n => new NodeSpec { Name = n.Name, Cpu = n.Cpu, Memory = n.Memory, Gpus = n.Gpus })];
+            : [.. options.Nodes.Select(n => new NodeSpec { Name = n.Name, Cpu = n.Cpu, Memory = n.Memory, Gpus = n.Gpus, Pods = n.Pods })];
         api.RunBeside(new VirtualNodes(objects, nodes, loggerFactory).RunAsync);
         api.RunBeside(new Scheduler(objects, loggerFactory).RunAsync);
         api.RunBeside(new WorkloadControllers(objects, loggerFactory).RunAsync);

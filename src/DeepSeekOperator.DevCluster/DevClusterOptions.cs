@@ -5,7 +5,8 @@ namespace DeepSeekOperator.DevCluster;
 /// <param name="Cpu">Allocatable CPU, as a Kubernetes quantity (<c>8</c>, <c>3500m</c>).</param>
 /// <param name="Memory">Allocatable memory, as a Kubernetes quantity (<c>16Gi</c>).</param>
 /// <param name="Gpus">Allocatable <c>nvidia.com/gpu</c>.</param>
-public sealed record DevNode(string Name, string Cpu, string Memory, int Gpus = 0);
+/// <param name="Pods">How many pods the node takes (the kubelet's <c>maxPods</c>).</param>
+public sealed record DevNode(string Name, string Cpu, string Memory, int Gpus = 0, int Pods = 110);
 
 /// <summary>How to run the whole development cluster: the API server, the controllers, the scheduler and the pod runner.</summary>
 public sealed record DevClusterOptions

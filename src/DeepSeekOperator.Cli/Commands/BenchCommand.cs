@@ -7,7 +7,8 @@ namespace DeepSeekOperator.Cli.Commands;
 /// <summary>
 /// <c>dsop bench moe</c>: the runtime's throughput on this machine, as ratios measured in one run; <c>dsop bench api</c>:
 /// the development API server's write rate, list latency and watch latency, against their targets; <c>dsop bench serving</c>:
-/// an MoE layer step over gRPC to expert shards against the same step in-process, and the wire against loopback TCP.
+/// an MoE layer step over gRPC to expert shards against the same step in-process, and the wire against loopback TCP;
+/// <c>dsop bench operator</c>: many DeepSeekModels created at once, reconciled by the operator as its own process.
 /// </summary>
 internal static class BenchCommand
 {
@@ -53,6 +54,38 @@ internal static class BenchCommand
             await output.WriteAsync(ServingBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
             return 0;
         });
-        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api, serving };
+        var models = new Option<int>("--models")
+        {
+            Description = $"How many DeepSeekModels to create at once (default {OperatorBenchmark.DefaultModels}; {OperatorBenchmark.QuickModels} with --quick).",
+        };
+        var operatorBench = new Command("operator", "Measure the operator as its own process against the development cluster with simulated pods: many DeepSeekModels created at once, the time until all are Ready, reconciles/s and the operator's peak memory.")
+        {
+            models, quick,
+        };
+        operatorBench.Validators.Add(result =>
+        {
+            if (result.GetResult(models) is { Implicit: false } && result.GetValue(quick))
+            {
+                result.AddError($"--quick creates {OperatorBenchmark.QuickModels} models: give --models or --quick, not both");
+            }
+
+            if (result.GetResult(models) is { Implicit: false } && result.GetValue(models) < 1)
+            {
+                result.AddError($"--models must be at least 1, got {result.GetValue(models)}");
+            }
+        });
+        operatorBench.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            var count = parseResult.GetValue(quick) ? OperatorBenchmark.QuickModels
+                : parseResult.GetResult(models) is { Implicit: false } ? parseResult.GetValue(models)
+                : OperatorBenchmark.DefaultModels;
+            await error.WriteLineAsync($"{Environment.ProcessorCount} CPU threads, dev cluster in this process, the operator in its own; measuring {count} models...").ConfigureAwait(false);
+            var rows = await OperatorBenchmark.RunAsync(count, error.WriteLine, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(OperatorBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
+            return 0;
+        });
+        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api, serving, operatorBench };
     }
 }

@@ -308,20 +308,28 @@ internal static class DevClusterUp
         }
     }
 
-    private static void Signal(int pid, int signal)
+    /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/> with <c>kill</c>.</summary>
+    internal static void Signal(int pid, int signal)
     {
         using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { $"-{signal}", pid.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
         kill.WaitForExit();
     }
 
-    /// <summary>How to start this same dsop again: the apphost, or <c>dotnet dsop.dll</c>.</summary>
-    public static (string File, IReadOnlyList<string> Prefix) SelfCommand()
+    /// <summary>
+    /// How to start this same dsop again: the apphost beside dsop.dll, or <c>dotnet dsop.dll</c>. Found from this
+    /// assembly rather than the process, which is a test host when a test runs a command in-process.
+    /// </summary>
+    internal static (string File, IReadOnlyList<string> Prefix) SelfCommand()
     {
-        var host = Environment.ProcessPath ?? "dsop";
-        var entry = Environment.GetCommandLineArgs()[0];
-        return Path.GetFileNameWithoutExtension(host) == "dotnet" && entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
-            ? (host, [entry])
-            : (host, []);
+        var assembly = typeof(DevClusterUp).Assembly.Location;
+        var apphost = Path.ChangeExtension(assembly, OperatingSystem.IsWindows() ? ".exe" : null);
+        if (File.Exists(apphost))
+        {
+            return (apphost, []);
+        }
+
+        var host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+        return (host, [assembly]);
     }
 
     private static DevNode? ParseNode(string text)
