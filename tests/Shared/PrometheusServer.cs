@@ -49,22 +49,40 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     /// <summary>Starts Prometheus scraping <paramref name="jobs"/> and waits until <c>/-/ready</c> answers.</summary>
     /// <exception cref="InvalidOperationException"><c>prometheus</c> is not on PATH, or did not start.</exception>
-    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<ScrapeJob> jobs, TimeSpan? scrapeInterval = null)
+    public static Task<PrometheusServer> StartAsync(IReadOnlyList<ScrapeJob> jobs, TimeSpan? scrapeInterval = null)
     {
-        var executable = Executable("prometheus");
         var interval = scrapeInterval ?? TimeSpan.FromSeconds(1);
+        return StartAsync(Config(jobs, interval), new Dictionary<string, string>(), interval);
+    }
+
+    /// <summary>
+    /// Starts Prometheus with the configuration <paramref name="config"/> beside <paramref name="files"/> (such as
+    /// file_sd target files, named relative to the configuration's directory) and waits until <c>/-/ready</c> answers.
+    /// </summary>
+    /// <param name="config">The whole <c>prometheus.yml</c>.</param>
+    /// <param name="files">Files written beside it: name → content.</param>
+    /// <param name="scrapeInterval">The configuration's scrape interval, which waits poll at.</param>
+    /// <exception cref="InvalidOperationException"><c>prometheus</c> is not on PATH, or did not start.</exception>
+    public static async Task<PrometheusServer> StartAsync(string config, IReadOnlyDictionary<string, string> files, TimeSpan scrapeInterval)
+    {
+        var executable = Tool("prometheus");
         var directory = Directory.CreateTempSubdirectory("dsop-prometheus-").FullName;
         var attempts = new List<string>();
         try
         {
+            await File.WriteAllTextAsync(Path.Combine(directory, "prometheus.yml"), config);
+            foreach (var (name, content) in files)
+            {
+                await File.WriteAllTextAsync(Path.Combine(directory, name), content);
+            }
+
             // The free port is found by binding port 0 and letting it go; another process may take it in between, so retry.
             for (var attempt = 0; attempt < 3; attempt++)
             {
                 var port = FreePort();
-                await File.WriteAllTextAsync(Path.Combine(directory, "prometheus.yml"), Config(jobs, interval));
                 var output = new ConcurrentQueue<string>();
                 var process = Start(executable, directory, port, output);
-                var server = new PrometheusServer(process, output, directory, new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/"), interval);
+                var server = new PrometheusServer(process, output, directory, new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/"), scrapeInterval);
                 if (await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)))
                 {
                     return server;
@@ -225,7 +243,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
         return JsonSerializer.Serialize(config);
     }
 
-    private static string Executable(string name)
+    /// <summary>The path of <paramref name="name"/> (<c>prometheus</c>, <c>promtool</c>) on PATH.</summary>
+    /// <exception cref="InvalidOperationException">It is not there: the message says to run <c>make prometheus</c>.</exception>
+    public static string Tool(string name)
     {
         foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
