@@ -35,8 +35,17 @@ run: restore ## Run the operator and the tiny sample model on a local developmen
 	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c $(CONFIGURATION)
 	$(DOTNET) src/DeepSeekOperator.Cli/bin/$(CONFIGURATION)/net10.0/dsop.dll run
 
+.PHONY: prometheus
+prometheus: ## Install Prometheus and promtool (Debian's package), which the integration tests start
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; else \
+	  echo "prometheus is not installed, and installing it needs root or sudo: run apt-get install -y --no-install-recommends prometheus as root" >&2; exit 1; fi; \
+	{ $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends prometheus; } || { \
+	  echo "Could not install Debian's prometheus package with apt-get; install prometheus and promtool 2.x on PATH by other means" >&2; exit 1; }; \
+	command -v prometheus >/dev/null && command -v promtool >/dev/null || { echo "apt-get installed prometheus, but prometheus or promtool is not on PATH" >&2; exit 1; }
+
 .PHONY: test
-test: build ## Run every test and print "N passed, N failed"
+test: build prometheus ## Run every test and print "N passed, N failed"
 	rm -rf $(RESULTS)
 	status=0; projects=(tests/*/*.Tests.csproj); \
 	for project in "$${projects[@]}"; do \
