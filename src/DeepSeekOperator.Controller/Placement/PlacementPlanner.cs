@@ -15,7 +15,15 @@ namespace DeepSeekOperator.Controller.Placement;
 /// (<see cref="ExpertPlacement.Validate"/>): an expert gets at most as many copies as there are shards to hold
 /// them, and a copy never goes to a shard that already holds that expert; when every shard with a free slot
 /// does, a copy already placed on another shard moves into the free slot to make room (see
-/// <see cref="BalancedPacking"/>). A second copy on the same shard would add no capacity anyway.
+/// <see cref="BalancedPacking"/>). A second copy on the same shard would add no capacity anyway. And the greedy
+/// packing is followed by swaps that relieve the most-loaded shard.
+/// <para>
+/// EPLB's replication minimises the load per copy, which is not quite the shard balance: with few shards (two,
+/// mostly) a copy adds the same load to every shard and a lucky layout can do better. So that a plan is never
+/// worse than the layout the model starts with, the flat policy keeps <see cref="PlacementGenerator.Contiguous"/>'s
+/// layout for a layer whose most-loaded shard it leaves lighter (one or two layers in a hundred of small random
+/// shapes). The hierarchical policy keeps copies within their node and has no such fallback.
+/// </para>
 /// </remarks>
 public static class PlacementPlanner
 {
@@ -48,14 +56,27 @@ public static class PlacementPlanner
         }
 
         var nodes = Nodes(config, shards, slotsPerShard, shardsPerNode);
+        var contiguous = PlacementGenerator.Contiguous(config, modelId, revision, shards, slotsPerShard).Layers[0].Experts;
+        var copies = new int[experts];
         var layers = new LayerPlacement[load.Layers.Count];
         for (var i = 0; i < layers.Length; i++)
         {
             var layer = load.Layers[i];
             var row = load.Row(layer);
-            var placed = nodes > 1
-                ? Hierarchical(row, config.NGroup, nodes, shards / nodes, slotsPerShard)
-                : BalancedPacking(row, ReplicateExperts(row, shards * slotsPerShard, shards), shards, slotsPerShard);
+            IReadOnlyList<IReadOnlyList<int>> placed;
+            if (nodes > 1)
+            {
+                placed = Hierarchical(row, config.NGroup, nodes, shards / nodes, slotsPerShard);
+            }
+            else
+            {
+                placed = Pack(row, ReplicateExperts(row, shards * slotsPerShard, shards), shards, slotsPerShard, refine: true);
+                if (ShardLoads(contiguous, row, copies).Max < ShardLoads(placed, row, copies).Max)
+                {
+                    placed = contiguous;
+                }
+            }
+
             layers[i] = new LayerPlacement { Layer = layer, Experts = placed };
         }
 
@@ -127,7 +148,11 @@ public static class PlacementPlanner
     /// <param name="shards">The number of shards (packs), at least 1.</param>
     /// <param name="slotsPerShard">The copies every shard ends up holding, at least 1.</param>
     /// <returns>For each shard, the experts it holds, ascending.</returns>
-    public static IReadOnlyList<IReadOnlyList<int>> BalancedPacking(ReadOnlySpan<double> load, ReadOnlySpan<int> copies, int shards, int slotsPerShard)
+    public static IReadOnlyList<IReadOnlyList<int>> BalancedPacking(ReadOnlySpan<double> load, ReadOnlySpan<int> copies, int shards, int slotsPerShard) =>
+        Pack(load, copies, shards, slotsPerShard, refine: false);
+
+    /// <summary><see cref="BalancedPacking"/>, then, with <paramref name="refine"/>, swaps that relieve the most-loaded shard.</summary>
+    private static IReadOnlyList<int>[] Pack(ReadOnlySpan<double> load, ReadOnlySpan<int> copies, int shards, int slotsPerShard, bool refine)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(slotsPerShard, 1);
@@ -172,6 +197,11 @@ public static class PlacementPlanner
             packing.Place(expert);
         }
 
+        if (refine)
+        {
+            packing.Refine();
+        }
+
         return packing.Result();
     }
 
@@ -199,7 +229,6 @@ public static class PlacementPlanner
         }
 
         var copies = new int[load.Experts];
-        var shardLoad = new double[placement.Shards];
         double maxima = 0, means = 0;
         foreach (var layer in load.Layers)
         {
@@ -213,39 +242,51 @@ public static class PlacementPlanner
                 throw new ArgumentException($"placement layer {layer} lists {entry.Experts.Count} shards, expected {placement.Shards}", nameof(placement));
             }
 
-            var row = load.Row(layer);
-            Array.Clear(copies);
-            foreach (var held in entry.Experts)
+            foreach (var expert in entry.Experts.SelectMany(held => held))
             {
-                foreach (var expert in held)
+                if ((uint)expert >= (uint)copies.Length)
                 {
-                    if ((uint)expert >= (uint)copies.Length)
-                    {
-                        throw new ArgumentException($"placement layer {layer}: expert {expert} is outside [0, {copies.Length})", nameof(placement));
-                    }
-
-                    copies[expert]++;
+                    throw new ArgumentException($"placement layer {layer}: expert {expert} is outside [0, {copies.Length})", nameof(placement));
                 }
             }
 
-            double total = 0, max = 0;
-            for (var shard = 0; shard < shardLoad.Length; shard++)
-            {
-                double sum = 0;
-                foreach (var expert in entry.Experts[shard])
-                {
-                    sum += row[expert] / copies[expert];
-                }
-
-                total += sum;
-                max = Math.Max(max, sum);
-            }
-
+            var (max, total) = ShardLoads(entry.Experts, load.Row(layer), copies);
             maxima += max;
-            means += total / shardLoad.Length;
+            means += total / placement.Shards;
         }
 
         return means > 0 ? maxima / means : 1.0;
+    }
+
+    /// <summary>The most-loaded shard's load and the sum over shards, each copy carrying its expert's load ÷ its copies.</summary>
+    /// <param name="layout">The experts each shard holds, ids within <paramref name="load"/>.</param>
+    /// <param name="load">Each expert's load.</param>
+    /// <param name="copies">Scratch of one entry per expert.</param>
+    private static (double Max, double Total) ShardLoads(IReadOnlyList<IReadOnlyList<int>> layout, double[] load, int[] copies)
+    {
+        Array.Clear(copies);
+        foreach (var held in layout)
+        {
+            foreach (var expert in held)
+            {
+                copies[expert]++;
+            }
+        }
+
+        double total = 0, max = 0;
+        foreach (var held in layout)
+        {
+            double sum = 0;
+            foreach (var expert in held)
+            {
+                sum += load[expert] / copies[expert];
+            }
+
+            total += sum;
+            max = Math.Max(max, sum);
+        }
+
+        return (max, total);
     }
 
     private static void CheckLoadFitsModel(ModelConfig config, ExpertLoad load)
@@ -302,7 +343,7 @@ public static class PlacementPlanner
 
         var groupCopies = new int[groups];
         Array.Fill(groupCopies, 1);
-        var groupsOnNode = BalancedPacking(groupLoad, groupCopies, nodes, groups / nodes);
+        var groupsOnNode = Pack(groupLoad, groupCopies, nodes, groups / nodes, refine: true);
         var result = new IReadOnlyList<int>[nodes * shardsPerNode];
         var local = new double[groups / nodes * groupSize];
         var global = new int[local.Length];
@@ -319,7 +360,7 @@ public static class PlacementPlanner
             }
 
             var copies = ReplicateExperts(local, shardsPerNode * slotsPerShard, shardsPerNode);
-            var packed = BalancedPacking(local, copies, shardsPerNode, slotsPerShard);
+            var packed = Pack(local, copies, shardsPerNode, slotsPerShard, refine: true);
             for (var shard = 0; shard < shardsPerNode; shard++)
             {
                 var held = new int[slotsPerShard];
@@ -423,6 +464,70 @@ public static class PlacementPlanner
             Add(best, expert);
         }
 
+        /// <summary>
+        /// Greedy packing leaves some imbalance that a swap fixes (two heavy copies on one shard, say): while a
+        /// swap of one copy on the most-loaded shard with a lighter one elsewhere lowers the larger of the two
+        /// shards' loads below the most-loaded shard's, make the swap that lowers it most. Each swap lowers the
+        /// loads' sorted vector, so this ends; the round limit only bounds the time.
+        /// </summary>
+        public void Refine()
+        {
+            for (var round = 0; round < shards * slots * 4; round++)
+            {
+                var hot = 0;
+                for (var shard = 1; shard < shards; shard++)
+                {
+                    if (_load[shard] > _load[hot])
+                    {
+                        hot = shard;
+                    }
+                }
+
+                var target = _load[hot] * (1 - 1e-12);
+                int bestShard = -1, bestHotSlot = -1, bestSlot = -1;
+                var bestPeak = target;
+                for (var shard = 0; shard < shards; shard++)
+                {
+                    if (shard == hot)
+                    {
+                        continue;
+                    }
+
+                    for (var hotSlot = 0; hotSlot < slots; hotSlot++)
+                    {
+                        var heavy = _held[(hot * slots) + hotSlot];
+                        if (_holds[(shard * experts) + heavy])
+                        {
+                            continue;
+                        }
+
+                        for (var slot = 0; slot < slots; slot++)
+                        {
+                            var light = _held[(shard * slots) + slot];
+                            var delta = weight[heavy] - weight[light];
+                            if (delta <= 0 || _holds[(hot * experts) + light])
+                            {
+                                continue;
+                            }
+
+                            var peak = Math.Max(_load[hot] - delta, _load[shard] + delta);
+                            if (peak < bestPeak)
+                            {
+                                (bestShard, bestHotSlot, bestSlot, bestPeak) = (shard, hotSlot, slot, peak);
+                            }
+                        }
+                    }
+                }
+
+                if (bestShard < 0)
+                {
+                    return;
+                }
+
+                Swap(hot, bestHotSlot, bestShard, bestSlot);
+            }
+        }
+
         public IReadOnlyList<int>[] Result()
         {
             var result = new IReadOnlyList<int>[shards];
@@ -476,6 +581,21 @@ public static class PlacementPlanner
             _load[bestShard] -= weight[movedExpert];
             Add(free, movedExpert);
             return bestShard;
+        }
+
+        private void Swap(int shard, int slot, int other, int otherSlot)
+        {
+            var a = _held[(shard * slots) + slot];
+            var b = _held[(other * slots) + otherSlot];
+            _held[(shard * slots) + slot] = b;
+            _held[(other * slots) + otherSlot] = a;
+            _holds[(shard * experts) + a] = false;
+            _holds[(shard * experts) + b] = true;
+            _holds[(other * experts) + b] = false;
+            _holds[(other * experts) + a] = true;
+            var delta = weight[a] - weight[b];
+            _load[shard] -= delta;
+            _load[other] += delta;
         }
 
         private void Add(int shard, int expert)
