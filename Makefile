@@ -47,7 +47,7 @@ test: build ## Run every test and print "N passed, N failed"
 	exit $$status
 
 .PHONY: bench
-bench: bench-moe bench-api bench-serving ## Run every benchmark (ratios measured in one run; never gates CI)
+bench: bench-moe bench-api bench-serving bench-placement ## Run every benchmark (ratios measured in one run; never gates CI)
 
 .PHONY: bench-moe
 bench-moe: restore ## Matmul ceiling, MoE expert compute at V2-Lite dimensions, decode tokens/s (Release build)
@@ -63,6 +63,11 @@ bench-api: restore ## Dev API server: ConfigMap creates/s, list latency, update-
 bench-serving: restore ## Loopback TCP ceiling, MoE layer step over gRPC to 4 shards vs in-process, wire bytes/token (Release build)
 	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
 	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench serving
+
+.PHONY: bench-placement
+bench-placement: restore ## Placement planner time at DeepSeek-V3 dimensions, imbalance before and after (Release build)
+	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
+	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench placement
 
 .PHONY: manifests
 manifests: build ## Regenerate the CRD from the API types and config/rbac from the operator's permission table

@@ -468,10 +468,18 @@ public static class PlacementPlanner
         /// Greedy packing leaves some imbalance that a swap fixes (two heavy copies on one shard, say): while a
         /// swap of one copy on the most-loaded shard with a lighter one elsewhere lowers the larger of the two
         /// shards' loads below the most-loaded shard's, make the swap that lowers it most. Each swap lowers the
-        /// loads' sorted vector, so this ends; the round limit only bounds the time.
+        /// loads' sorted vector, so this ends; the round limit only bounds the time, and a most-loaded shard within
+        /// 0.01% of the mean is left as it is.
         /// </summary>
         public void Refine()
         {
+            double total = 0;
+            for (var shard = 0; shard < shards; shard++)
+            {
+                total += _load[shard];
+            }
+
+            var goodEnough = total / shards * (1 + 1e-4);
             for (var round = 0; round < shards * slots * 4; round++)
             {
                 var hot = 0;
@@ -481,6 +489,11 @@ public static class PlacementPlanner
                     {
                         hot = shard;
                     }
+                }
+
+                if (_load[hot] <= goodEnough)
+                {
+                    return;
                 }
 
                 var target = _load[hot] * (1 - 1e-12);
