@@ -56,7 +56,7 @@ test: build prometheus ## Run every test and print "N passed, N failed"
 	exit $$status
 
 .PHONY: bench
-bench: bench-moe bench-api bench-serving bench-operator ## Run every benchmark (ratios measured in one run; never gates CI)
+bench: bench-moe bench-api bench-serving bench-operator bench-placement ## Run every benchmark (ratios measured in one run; never gates CI)
 
 .PHONY: bench-moe
 bench-moe: restore ## Matmul ceiling, MoE expert compute at V2-Lite dimensions, decode tokens/s (Release build)
@@ -77,6 +77,11 @@ bench-serving: restore ## Loopback TCP ceiling, MoE layer step over gRPC to 4 sh
 bench-operator: restore ## The operator as its own process, 500 DeepSeekModels at once on the dev cluster: time to all Ready, reconciles/s, peak RSS (Release build)
 	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
 	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench operator
+
+.PHONY: bench-placement
+bench-placement: restore ## Placement planner time at DeepSeek-V3 dimensions, imbalance before and after (Release build)
+	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
+	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench placement
 
 .PHONY: manifests
 manifests: build ## Regenerate the CRD from the API types and config/rbac from the operator's permission table

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Benchmarks;
 
@@ -8,7 +9,8 @@ namespace DeepSeekOperator.Cli.Commands;
 /// <c>dsop bench moe</c>: the runtime's throughput on this machine, as ratios measured in one run; <c>dsop bench api</c>:
 /// the development API server's write rate, list latency and watch latency, against their targets; <c>dsop bench serving</c>:
 /// an MoE layer step over gRPC to expert shards against the same step in-process, and the wire against loopback TCP;
-/// <c>dsop bench operator</c>: many DeepSeekModels created at once, reconciled by the operator as its own process.
+/// <c>dsop bench operator</c>: many DeepSeekModels created at once, reconciled by the operator as its own process;
+/// <c>dsop bench placement</c>: the placement planner's time at DeepSeek-V3 dimensions and the imbalance it removes.
 /// </summary>
 internal static class BenchCommand
 {
@@ -86,6 +88,18 @@ internal static class BenchCommand
             await output.WriteAsync(OperatorBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
             return 0;
         });
-        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api, serving, operatorBench };
+        var placement = new Command("placement", "Measure the placement planner at DeepSeek-V3 dimensions (58 MoE layers × 256 experts, 32 shards, 32 redundant slots) under a Zipf-like load, and the imbalance before and after.") { quick };
+        placement.SetAction(async (parseResult, _) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            await error.WriteLineAsync("measuring (seconds)...").ConfigureAwait(false);
+            var rows = PlacementBenchmark.Run(
+                row => error.WriteLine($"  {row.Name}: {PlacementBenchmark.Format(row.Value)} {row.Unit}"),
+                parseResult.GetValue(quick));
+            await output.WriteAsync(PlacementBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
+            return 0;
+        });
+        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api, serving, operatorBench, placement };
     }
 }
