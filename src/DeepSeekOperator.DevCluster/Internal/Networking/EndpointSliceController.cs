@@ -30,19 +30,35 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
     private const string SlicesKey = "discovery.k8s.io/endpointslices";
     private static readonly TimeSpan MissingNodeRetry = TimeSpan.FromSeconds(1);
     private readonly TriggerTimes triggerTimes = new();
+    private readonly SelectorIndex services = new();
 
     protected override bool Watches(string storageKey) => storageKey is "services" or "pods" or SlicesKey;
 
     protected override IEnumerable<string> KeysFor(StoreEvent change) => change.StorageKey switch
     {
-        "services" => [change.Object.Key],
-        "pods" => ServicePods.ServicesOf(Store, change),
+        "services" => Filed(change),
+        "pods" => ServicePods.ServicesOf(services, change),
         _ => Meta.Labels(change.Object.Value) is var labels && labels.GetValueOrDefault(ManagedByLabel) == ManagedBy && labels.GetValueOrDefault(ServiceNameLabel) is { Length: > 0 } service
             ? [StoredObject.KeyOf(change.Object.Namespace, service)]
             : [],
     };
 
-    protected override IEnumerable<string> InitialKeys() => Store.List("services", null).Items.Select(s => s.Key).ToList();
+    protected override IEnumerable<string> InitialKeys()
+    {
+        var all = Store.List("services", null).Items;
+        foreach (var service in all)
+        {
+            ServicePods.File(services, service, deleted: false);
+        }
+
+        return [.. all.Select(s => s.Key)];
+    }
+
+    private string[] Filed(StoreEvent change)
+    {
+        ServicePods.File(services, change.Object, change.Type == StoreEventType.Deleted);
+        return [change.Object.Key];
+    }
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {
@@ -62,7 +78,7 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
 
         var service = stored.Value;
         var slices = Type("discovery.k8s.io", "endpointslices");
-        var existing = Store.List(SlicesKey, ns).Items
+        var existing = Store.ListLabelled(SlicesKey, ns, ServiceNameLabel, name)
             .Where(s => Meta.Labels(s.Value) is var labels && labels.GetValueOrDefault(ServiceNameLabel) == name && labels.GetValueOrDefault(ManagedByLabel) == ManagedBy)
             .ToList();
         if (ServicePods.Selector(service) is not { } selector || service["spec"]?["type"]?.ToString() == "ExternalName")

@@ -18,17 +18,33 @@ internal sealed class EndpointsController(ObjectService objects, ILoggerFactory 
     : ControllerLoop(objects, loggerFactory, "endpoint-controller")
 {
     private readonly TriggerTimes triggerTimes = new();
+    private readonly SelectorIndex services = new();
 
     protected override bool Watches(string storageKey) => storageKey is "services" or "pods" or "endpoints";
 
     protected override IEnumerable<string> KeysFor(StoreEvent change) => change.StorageKey switch
     {
-        "services" => [change.Object.Key],
-        "pods" => ServicePods.ServicesOf(Store, change),
+        "services" => Filed(change),
+        "pods" => ServicePods.ServicesOf(services, change),
         _ => change.Type == StoreEventType.Deleted ? [change.Object.Key] : [],
     };
 
-    protected override IEnumerable<string> InitialKeys() => Store.List("services", null).Items.Select(s => s.Key).ToList();
+    protected override IEnumerable<string> InitialKeys()
+    {
+        var all = Store.List("services", null).Items;
+        foreach (var service in all)
+        {
+            ServicePods.File(services, service, deleted: false);
+        }
+
+        return [.. all.Select(s => s.Key)];
+    }
+
+    private string[] Filed(StoreEvent change)
+    {
+        ServicePods.File(services, change.Object, change.Type == StoreEventType.Deleted);
+        return [change.Object.Key];
+    }
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Controllers;
 using DeepSeekOperator.DevCluster.Internal.Storage;
 
 namespace DeepSeekOperator.DevCluster.Internal.Networking;
@@ -32,18 +33,34 @@ internal static class ServicePods
     }
 
     /// <summary>The pods of the Service's namespace its selector matches, by name.</summary>
-    public static List<JsonObject> Selected(ObjectStore store, JsonObject service, JsonObject selector) =>
-        [.. store.List("pods", Meta.Namespace(service)).Items.Select(p => p.Value).Where(p => Selects(selector, p))];
+    public static List<JsonObject> Selected(ObjectStore store, JsonObject service, JsonObject selector)
+    {
+        var ns = Meta.Namespace(service);
+        var candidates = Narrow(selector) is { } narrow ? store.ListLabelled("pods", ns, narrow.Label, narrow.Value) : store.List("pods", ns).Items;
+        return [.. candidates.Select(p => p.Value).Where(p => Selects(selector, p))];
+    }
+
+    /// <summary>Files the changed Service's selector in <paramref name="index"/> (or drops it: deleted, or without a selector).</summary>
+    public static void File(SelectorIndex index, StoredObject service, bool deleted)
+    {
+        if (deleted || Selector(service.Value) is not { } selector)
+        {
+            index.Remove(service.Key);
+            return;
+        }
+
+        index.Put(service, labels => selector.All(s => labels?[s.Key]?.ToString() == s.Value?.ToString()), Narrow(selector));
+    }
 
     /// <summary>The keys of the Services in the pod's namespace that select it now or selected it before the change.</summary>
-    public static IEnumerable<string> ServicesOf(ObjectStore store, StoreEvent podChange)
-    {
-        var pods = new[] { podChange.Object.Value, podChange.Previous?.Value }.OfType<JsonObject>().ToList();
-        return store.List("services", podChange.Object.Namespace).Items
-            .Where(s => Selector(s.Value) is { } selector && pods.Any(p => Selects(selector, p)))
-            .Select(s => s.Key)
-            .ToList();
-    }
+    public static IEnumerable<string> ServicesOf(SelectorIndex index, StoreEvent podChange) =>
+        index.Matching(podChange.Object.Namespace, new[] { podChange.Object.Value, podChange.Previous?.Value }.OfType<JsonObject>().Select(p => p["metadata"]?["labels"] as JsonObject));
+
+    /// <summary>A label value every pod the selector map matches has: its first entry with a string value.</summary>
+    private static (string Label, string Value)? Narrow(JsonObject selector) =>
+        selector.FirstOrDefault(s => s.Value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String) is { Value: { } value } entry
+            ? (entry.Key, value.GetValue<string>())
+            : null;
 
     /// <summary>Whether the pod's Ready condition is True (<c>podutil.IsPodReady</c>).</summary>
     public static bool IsReady(JsonObject pod) =>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using DeepSeekOperator.DevCluster.Internal.Query;
 
 namespace DeepSeekOperator.DevCluster.Internal.Storage;
 
@@ -12,6 +13,7 @@ internal sealed class ObjectStore : IDisposable
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, SortedDictionary<string, StoredObject>> resources = new(StringComparer.Ordinal);
+    private readonly LabelIndex labels = new();
     private readonly StoreEvent?[] window;
     private readonly List<Subscription> subscriptions = [];
     private readonly Journal? journal;
@@ -33,6 +35,7 @@ internal sealed class ObjectStore : IDisposable
             {
                 var stored = new StoredObject(value, ResourceVersionOf(value));
                 Table(key)[stored.Key] = stored;
+                labels.Update(key, null, stored);
             }
 
             Revision = loadedRevision;
@@ -73,6 +76,39 @@ internal sealed class ObjectStore : IDisposable
         lock (gate)
         {
             return (Select(storageKey, ns), Revision);
+        }
+    }
+
+    /// <summary>
+    /// The current objects of a resource in <paramref name="ns"/> whose label <paramref name="label"/> has the value
+    /// <paramref name="value"/> (a number or other non-string label as its JSON text), in key order; found through an
+    /// index, so the cost follows the number found rather than the number stored.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListLabelled(string storageKey, string ns, string label, string value)
+    {
+        lock (gate)
+        {
+            return resources.TryGetValue(storageKey, out var table) ? labels.Find(storageKey, ns, label, value, table) : [];
+        }
+    }
+
+    /// <summary>
+    /// The current objects of a resource in <paramref name="ns"/> that <paramref name="selector"/> matches, in key order,
+    /// looked up by its first single-valued equality requirement when it has one.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListMatching(string storageKey, string ns, LabelSelector selector)
+    {
+        var narrow = selector.Requirements.FirstOrDefault(r => r.Operator is LabelOperator.Equals or LabelOperator.DoubleEquals or LabelOperator.In && r.Values.Count == 1);
+        var candidates = narrow is null ? List(storageKey, ns).Items : ListLabelled(storageKey, ns, narrow.Key, narrow.Values[0]);
+        return [.. candidates.Where(o => selector.Matches(o.Value["metadata"]?["labels"] as JsonObject))];
+    }
+
+    /// <summary>The current objects of a resource in <paramref name="ns"/> whose controller (owner reference with <c>controller: true</c>) has <paramref name="uid"/>, in key order.</summary>
+    public IReadOnlyList<StoredObject> ListControlledBy(string storageKey, string ns, string uid)
+    {
+        lock (gate)
+        {
+            return resources.TryGetValue(storageKey, out var table) ? labels.Find(storageKey, ns, LabelIndex.ControllerKey, uid, table) : [];
         }
     }
 
@@ -280,10 +316,12 @@ internal sealed class ObjectStore : IDisposable
         if (type == StoreEventType.Deleted)
         {
             table.Remove(stored.Key);
+            labels.Update(storageKey, previous, null);
         }
         else
         {
             table[stored.Key] = stored;
+            labels.Update(storageKey, previous, stored);
         }
 
         Revision = stored.Revision;
