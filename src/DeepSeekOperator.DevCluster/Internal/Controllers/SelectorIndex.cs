@@ -17,27 +17,23 @@ internal sealed class SelectorIndex
     private readonly Dictionary<string, HashSet<string>> unindexed = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Files <paramref name="obj"/> with its selector: <paramref name="matches"/> decides, and <paramref name="narrow"/>
-    /// is a label value every object it matches has (null when there is none). Null <paramref name="matches"/> removes it.
+    /// Files <paramref name="obj"/> with its selector: <paramref name="matches"/> decides, and <paramref name="required"/>
+    /// are label values every object it matches has (it is filed under the one fewest selectors are filed under yet).
     /// </summary>
-    public void Put(StoredObject obj, Func<JsonObject?, bool>? matches, (string Label, string Value)? narrow)
+    public void Put(StoredObject obj, Func<JsonObject?, bool> matches, IReadOnlyList<(string Label, string Value)> required)
     {
         Remove(obj.Key);
-        if (matches is null)
-        {
-            return;
-        }
-
+        (string Label, string Value)? narrow = required.Count == 0
+            ? null
+            : required.MinBy(r => byLabel.TryGetValue((obj.Namespace, r.Label, r.Value), out var keys) ? keys.Count : 0);
         var entry = new Entry(obj.Namespace, matches, narrow);
         entries[obj.Key] = entry;
         Bucket(entry).Add(obj.Key);
     }
 
-    /// <summary>Files an object with a label selector (a PodDisruptionBudget's), narrowed by its first single-valued equality requirement.</summary>
+    /// <summary>Files an object with a label selector (a PodDisruptionBudget's), narrowed by its single-valued equality requirements.</summary>
     public void Put(StoredObject obj, LabelSelector selector) =>
-        Put(obj, selector.Matches, selector.Requirements.FirstOrDefault(r => r.Operator is LabelOperator.Equals or LabelOperator.DoubleEquals or LabelOperator.In && r.Values.Count == 1) is { } r
-            ? (r.Key, r.Values[0])
-            : null);
+        Put(obj, selector.Matches, [.. selector.Requirements.Where(r => r.Operator is LabelOperator.Equals or LabelOperator.DoubleEquals or LabelOperator.In && r.Values.Count == 1).Select(r => (r.Key, r.Values[0]))]);
 
     /// <summary>Forgets the object stored under <paramref name="key"/>.</summary>
     public void Remove(string key)

@@ -36,7 +36,8 @@ internal static class ServicePods
     public static List<JsonObject> Selected(ObjectStore store, JsonObject service, JsonObject selector)
     {
         var ns = Meta.Namespace(service);
-        var candidates = Narrow(selector) is { } narrow ? store.ListLabelled("pods", ns, narrow.Label, narrow.Value) : store.List("pods", ns).Items;
+        var required = Required(selector);
+        var candidates = required.Count > 0 ? store.ListLabelled("pods", ns, required) : store.List("pods", ns).Items;
         return [.. candidates.Select(p => p.Value).Where(p => Selects(selector, p))];
     }
 
@@ -49,18 +50,16 @@ internal static class ServicePods
             return;
         }
 
-        index.Put(service, labels => selector.All(s => labels?[s.Key]?.ToString() == s.Value?.ToString()), Narrow(selector));
+        index.Put(service, labels => selector.All(s => labels?[s.Key]?.ToString() == s.Value?.ToString()), Required(selector));
     }
 
     /// <summary>The keys of the Services in the pod's namespace that select it now or selected it before the change.</summary>
     public static IEnumerable<string> ServicesOf(SelectorIndex index, StoreEvent podChange) =>
         index.Matching(podChange.Object.Namespace, new[] { podChange.Object.Value, podChange.Previous?.Value }.OfType<JsonObject>().Select(p => p["metadata"]?["labels"] as JsonObject));
 
-    /// <summary>A label value every pod the selector map matches has: its first entry with a string value.</summary>
-    private static (string Label, string Value)? Narrow(JsonObject selector) =>
-        selector.FirstOrDefault(s => s.Value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String) is { Value: { } value } entry
-            ? (entry.Key, value.GetValue<string>())
-            : null;
+    /// <summary>The label values every pod the selector map matches has: its entries with a string value.</summary>
+    private static List<(string Label, string Value)> Required(JsonObject selector) =>
+        [.. selector.Where(s => s.Value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String).Select(s => (s.Key, s.Value!.GetValue<string>()))];
 
     /// <summary>Whether the pod's Ready condition is True (<c>podutil.IsPodReady</c>).</summary>
     public static bool IsReady(JsonObject pod) =>

@@ -14,6 +14,9 @@ internal sealed class LabelIndex
     /// <summary>The pseudo-label under which objects are indexed by the UID of their controller.</summary>
     public const string ControllerKey = "\0controller";
 
+    /// <summary>The pseudo-label and pseudo-namespace under which objects are indexed by the UID of each of their owners, across namespaces.</summary>
+    public const string OwnerKey = "\0owner";
+
     private readonly Dictionary<(string StorageKey, string Namespace, string Label, string Value), SortedSet<string>> postings = [];
 
     /// <summary>Moves an object's entries from its <paramref name="previous"/> version to its <paramref name="current"/> one (null when absent).</summary>
@@ -25,7 +28,7 @@ internal sealed class LabelIndex
         {
             foreach (var entry in before.Where(e => current is null || !after.Contains(e)))
             {
-                var at = (storageKey, previous.Namespace, entry.Label, entry.Value);
+                var at = (storageKey, entry.Label == OwnerKey ? OwnerKey : previous.Namespace, entry.Label, entry.Value);
                 if (postings.TryGetValue(at, out var keys) && keys.Remove(previous.Key) && keys.Count == 0)
                 {
                     postings.Remove(at);
@@ -37,7 +40,7 @@ internal sealed class LabelIndex
         {
             foreach (var entry in after.Where(e => previous is null || !before.Contains(e)))
             {
-                var at = (storageKey, current.Namespace, entry.Label, entry.Value);
+                var at = (storageKey, entry.Label == OwnerKey ? OwnerKey : current.Namespace, entry.Label, entry.Value);
                 if (!postings.TryGetValue(at, out var keys))
                 {
                     keys = new SortedSet<string>(StringComparer.Ordinal);
@@ -66,6 +69,10 @@ internal sealed class LabelIndex
         return found;
     }
 
+    /// <summary>How many objects are indexed under the label value.</summary>
+    public int Count(string storageKey, string ns, string label, string value) =>
+        postings.TryGetValue((storageKey, ns, label, value), out var keys) ? keys.Count : 0;
+
     /// <summary>The text a label selector compares a label's value with: a string as it is, anything else as JSON.</summary>
     public static string LabelText(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node?.ToJsonString() ?? "";
@@ -81,9 +88,15 @@ internal sealed class LabelIndex
             }
         }
 
-        if (Meta.Owners(obj).FirstOrDefault(o => o.Controller) is { } controller)
+        var owners = Meta.Owners(obj);
+        if (owners.FirstOrDefault(o => o.Controller) is { } controller)
         {
             entries.Add((ControllerKey, controller.Uid));
+        }
+
+        foreach (var owner in owners)
+        {
+            entries.Add((OwnerKey, owner.Uid));
         }
 
         return entries;

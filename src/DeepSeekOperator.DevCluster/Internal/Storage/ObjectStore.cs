@@ -93,13 +93,40 @@ internal sealed class ObjectStore : IDisposable
     }
 
     /// <summary>
+    /// The current objects of a resource in <paramref name="ns"/> with every one of the label values in
+    /// <paramref name="required"/> (at least one), found through the value held by the fewest objects, in key order.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListLabelled(string storageKey, string ns, IReadOnlyCollection<(string Label, string Value)> required)
+    {
+        lock (gate)
+        {
+            if (!resources.TryGetValue(storageKey, out var table))
+            {
+                return [];
+            }
+
+            var (label, value) = required.MinBy(r => labels.Count(storageKey, ns, r.Label, r.Value));
+            return labels.Find(storageKey, ns, label, value, table);
+        }
+    }
+
+    /// <summary>Every object, of any resource, with an owner reference to <paramref name="uid"/>: by resource as <see cref="All"/> orders them, then by key.</summary>
+    public IReadOnlyList<(string StorageKey, StoredObject Object)> ListDependents(string uid)
+    {
+        lock (gate)
+        {
+            return [.. resources.SelectMany(r => labels.Find(r.Key, LabelIndex.OwnerKey, LabelIndex.OwnerKey, uid, r.Value).Select(o => (r.Key, o)))];
+        }
+    }
+
+    /// <summary>
     /// The current objects of a resource in <paramref name="ns"/> that <paramref name="selector"/> matches, in key order,
     /// looked up by its first single-valued equality requirement when it has one.
     /// </summary>
     public IReadOnlyList<StoredObject> ListMatching(string storageKey, string ns, LabelSelector selector)
     {
-        var narrow = selector.Requirements.FirstOrDefault(r => r.Operator is LabelOperator.Equals or LabelOperator.DoubleEquals or LabelOperator.In && r.Values.Count == 1);
-        var candidates = narrow is null ? List(storageKey, ns).Items : ListLabelled(storageKey, ns, narrow.Key, narrow.Values[0]);
+        var narrow = selector.Requirements.Where(r => r.Operator is LabelOperator.Equals or LabelOperator.DoubleEquals or LabelOperator.In && r.Values.Count == 1).Select(r => (r.Key, r.Values[0])).ToList();
+        var candidates = narrow.Count == 0 ? List(storageKey, ns).Items : ListLabelled(storageKey, ns, narrow);
         return [.. candidates.Where(o => selector.Matches(o.Value["metadata"]?["labels"] as JsonObject))];
     }
 
