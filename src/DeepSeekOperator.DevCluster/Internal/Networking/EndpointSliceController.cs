@@ -36,29 +36,14 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
 
     protected override IEnumerable<string> KeysFor(StoreEvent change) => change.StorageKey switch
     {
-        "services" => Filed(change),
+        "services" => ServicePods.Filed(services, change),
         "pods" => ServicePods.ServicesOf(services, change),
         _ => Meta.Labels(change.Object.Value) is var labels && labels.GetValueOrDefault(ManagedByLabel) == ManagedBy && labels.GetValueOrDefault(ServiceNameLabel) is { Length: > 0 } service
             ? [StoredObject.KeyOf(change.Object.Namespace, service)]
             : [],
     };
 
-    protected override IEnumerable<string> InitialKeys()
-    {
-        var all = Store.List("services", null).Items;
-        foreach (var service in all)
-        {
-            ServicePods.File(services, service, deleted: false);
-        }
-
-        return [.. all.Select(s => s.Key)];
-    }
-
-    private string[] Filed(StoreEvent change)
-    {
-        ServicePods.File(services, change.Object, change.Type == StoreEventType.Deleted);
-        return [change.Object.Key];
-    }
+    protected override IEnumerable<string> InitialKeys() => ServicePods.FileAll(services, Store);
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {

@@ -24,27 +24,12 @@ internal sealed class EndpointsController(ObjectService objects, ILoggerFactory 
 
     protected override IEnumerable<string> KeysFor(StoreEvent change) => change.StorageKey switch
     {
-        "services" => Filed(change),
+        "services" => ServicePods.Filed(services, change),
         "pods" => ServicePods.ServicesOf(services, change),
         _ => change.Type == StoreEventType.Deleted ? [change.Object.Key] : [],
     };
 
-    protected override IEnumerable<string> InitialKeys()
-    {
-        var all = Store.List("services", null).Items;
-        foreach (var service in all)
-        {
-            ServicePods.File(services, service, deleted: false);
-        }
-
-        return [.. all.Select(s => s.Key)];
-    }
-
-    private string[] Filed(StoreEvent change)
-    {
-        ServicePods.File(services, change.Object, change.Type == StoreEventType.Deleted);
-        return [change.Object.Key];
-    }
+    protected override IEnumerable<string> InitialKeys() => ServicePods.FileAll(services, Store);
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {

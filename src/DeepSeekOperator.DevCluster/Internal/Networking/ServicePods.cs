@@ -53,6 +53,25 @@ internal static class ServicePods
         index.Put(service, labels => selector.All(s => labels?[s.Key]?.ToString() == s.Value?.ToString()), Required(selector));
     }
 
+    /// <summary>Files every stored Service in <paramref name="index"/>; returns their keys.</summary>
+    public static List<string> FileAll(SelectorIndex index, ObjectStore store)
+    {
+        var all = store.List("services", null).Items;
+        foreach (var service in all)
+        {
+            File(index, service, deleted: false);
+        }
+
+        return [.. all.Select(s => s.Key)];
+    }
+
+    /// <summary>Files the Service of <paramref name="change"/> in <paramref name="index"/>; returns its key, which the change makes stale.</summary>
+    public static string[] Filed(SelectorIndex index, StoreEvent change)
+    {
+        File(index, change.Object, change.Type == StoreEventType.Deleted);
+        return [change.Object.Key];
+    }
+
     /// <summary>The keys of the Services in the pod's namespace that select it now or selected it before the change.</summary>
     public static IEnumerable<string> ServicesOf(SelectorIndex index, StoreEvent podChange) =>
         index.Matching(podChange.Object.Namespace, new[] { podChange.Object.Value, podChange.Previous?.Value }.OfType<JsonObject>().Select(p => p["metadata"]?["labels"] as JsonObject));
