@@ -248,9 +248,9 @@ internal sealed partial class ClusterControllers
 
     private IEnumerable<(ResourceType Type, StoredObject Object)> DependentsOf(string uid)
     {
-        foreach (var (key, stored) in Store.All())
+        foreach (var (key, stored) in Store.ListDependents(uid))
         {
-            if (Meta.Owners(stored.Value).Any(o => o.Uid == uid) && Registry.FindStorage(key) is { } type)
+            if (Registry.FindStorage(key) is { } type)
             {
                 yield return (type, stored);
             }

@@ -30,19 +30,20 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
     private const string SlicesKey = "discovery.k8s.io/endpointslices";
     private static readonly TimeSpan MissingNodeRetry = TimeSpan.FromSeconds(1);
     private readonly TriggerTimes triggerTimes = new();
+    private readonly SelectorIndex services = new();
 
     protected override bool Watches(string storageKey) => storageKey is "services" or "pods" or SlicesKey;
 
     protected override IEnumerable<string> KeysFor(StoreEvent change) => change.StorageKey switch
     {
-        "services" => [change.Object.Key],
-        "pods" => ServicePods.ServicesOf(Store, change),
+        "services" => ServicePods.Filed(services, change),
+        "pods" => ServicePods.ServicesOf(services, change),
         _ => Meta.Labels(change.Object.Value) is var labels && labels.GetValueOrDefault(ManagedByLabel) == ManagedBy && labels.GetValueOrDefault(ServiceNameLabel) is { Length: > 0 } service
             ? [StoredObject.KeyOf(change.Object.Namespace, service)]
             : [],
     };
 
-    protected override IEnumerable<string> InitialKeys() => Store.List("services", null).Items.Select(s => s.Key).ToList();
+    protected override IEnumerable<string> InitialKeys() => ServicePods.FileAll(services, Store);
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {
@@ -62,7 +63,7 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
 
         var service = stored.Value;
         var slices = Type("discovery.k8s.io", "endpointslices");
-        var existing = Store.List(SlicesKey, ns).Items
+        var existing = Store.ListLabelled(SlicesKey, ns, ServiceNameLabel, name)
             .Where(s => Meta.Labels(s.Value) is var labels && labels.GetValueOrDefault(ServiceNameLabel) == name && labels.GetValueOrDefault(ManagedByLabel) == ManagedBy)
             .ToList();
         if (ServicePods.Selector(service) is not { } selector || service["spec"]?["type"]?.ToString() == "ExternalName")

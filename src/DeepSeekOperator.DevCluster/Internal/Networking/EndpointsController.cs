@@ -18,17 +18,18 @@ internal sealed class EndpointsController(ObjectService objects, ILoggerFactory 
     : ControllerLoop(objects, loggerFactory, "endpoint-controller")
 {
     private readonly TriggerTimes triggerTimes = new();
+    private readonly SelectorIndex services = new();
 
     protected override bool Watches(string storageKey) => storageKey is "services" or "pods" or "endpoints";
 
     protected override IEnumerable<string> KeysFor(StoreEvent change) => change.StorageKey switch
     {
-        "services" => [change.Object.Key],
-        "pods" => ServicePods.ServicesOf(Store, change),
+        "services" => ServicePods.Filed(services, change),
+        "pods" => ServicePods.ServicesOf(services, change),
         _ => change.Type == StoreEventType.Deleted ? [change.Object.Key] : [],
     };
 
-    protected override IEnumerable<string> InitialKeys() => Store.List("services", null).Items.Select(s => s.Key).ToList();
+    protected override IEnumerable<string> InitialKeys() => ServicePods.FileAll(services, Store);
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Controllers;
 using DeepSeekOperator.DevCluster.Internal.Storage;
 
 namespace DeepSeekOperator.DevCluster.Internal.Networking;
@@ -32,18 +33,52 @@ internal static class ServicePods
     }
 
     /// <summary>The pods of the Service's namespace its selector matches, by name.</summary>
-    public static List<JsonObject> Selected(ObjectStore store, JsonObject service, JsonObject selector) =>
-        [.. store.List("pods", Meta.Namespace(service)).Items.Select(p => p.Value).Where(p => Selects(selector, p))];
+    public static List<JsonObject> Selected(ObjectStore store, JsonObject service, JsonObject selector)
+    {
+        var ns = Meta.Namespace(service);
+        var required = Required(selector);
+        var candidates = required.Count > 0 ? store.ListLabelled("pods", ns, required) : store.List("pods", ns).Items;
+        return [.. candidates.Select(p => p.Value).Where(p => Selects(selector, p))];
+    }
+
+    /// <summary>Files the changed Service's selector in <paramref name="index"/> (or drops it: deleted, or without a selector).</summary>
+    public static void File(SelectorIndex index, StoredObject service, bool deleted)
+    {
+        if (deleted || Selector(service.Value) is not { } selector)
+        {
+            index.Remove(service.Key);
+            return;
+        }
+
+        index.Put(service, labels => selector.All(s => labels?[s.Key]?.ToString() == s.Value?.ToString()), Required(selector));
+    }
+
+    /// <summary>Files every stored Service in <paramref name="index"/>; returns their keys.</summary>
+    public static List<string> FileAll(SelectorIndex index, ObjectStore store)
+    {
+        var all = store.List("services", null).Items;
+        foreach (var service in all)
+        {
+            File(index, service, deleted: false);
+        }
+
+        return [.. all.Select(s => s.Key)];
+    }
+
+    /// <summary>Files the Service of <paramref name="change"/> in <paramref name="index"/>; returns its key, which the change makes stale.</summary>
+    public static string[] Filed(SelectorIndex index, StoreEvent change)
+    {
+        File(index, change.Object, change.Type == StoreEventType.Deleted);
+        return [change.Object.Key];
+    }
 
     /// <summary>The keys of the Services in the pod's namespace that select it now or selected it before the change.</summary>
-    public static IEnumerable<string> ServicesOf(ObjectStore store, StoreEvent podChange)
-    {
-        var pods = new[] { podChange.Object.Value, podChange.Previous?.Value }.OfType<JsonObject>().ToList();
-        return store.List("services", podChange.Object.Namespace).Items
-            .Where(s => Selector(s.Value) is { } selector && pods.Any(p => Selects(selector, p)))
-            .Select(s => s.Key)
-            .ToList();
-    }
+    public static IEnumerable<string> ServicesOf(SelectorIndex index, StoreEvent podChange) =>
+        index.Matching(podChange.Object.Namespace, new[] { podChange.Object.Value, podChange.Previous?.Value }.OfType<JsonObject>().Select(p => p["metadata"]?["labels"] as JsonObject));
+
+    /// <summary>The label values every pod the selector map matches has: its entries with a string value.</summary>
+    private static List<(string Label, string Value)> Required(JsonObject selector) =>
+        [.. selector.Where(s => s.Value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String).Select(s => (s.Key, s.Value!.GetValue<string>()))];
 
     /// <summary>Whether the pod's Ready condition is True (<c>podutil.IsPodReady</c>).</summary>
     public static bool IsReady(JsonObject pod) =>

@@ -23,6 +23,7 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
 {
     private const string BudgetsKey = "policy/poddisruptionbudgets";
     private static readonly TimeSpan SyncFailedRetry = TimeSpan.FromSeconds(10);
+    private readonly SelectorIndex budgets = new();
 
     protected override bool Watches(string storageKey) =>
         storageKey is BudgetsKey or "pods" or "apps/deployments" or "apps/replicasets" or "apps/statefulsets";
@@ -32,13 +33,12 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
         switch (change.StorageKey)
         {
             case BudgetsKey:
+                File(change.Object, change.Type == StoreEventType.Deleted);
                 return [change.Object.Key];
             case "pods":
-                var pods = new[] { change.Object.Value, change.Previous?.Value }.OfType<JsonObject>().ToList();
-                return Budgets(change.Object.Namespace)
-                    .Where(b => Selector(b.Value) is var selector && pods.Any(p => selector.Matches(p["metadata"]?["labels"] as JsonObject)))
-                    .Select(b => b.Key)
-                    .ToList();
+                return budgets.Matching(
+                    change.Object.Namespace,
+                    new[] { change.Object.Value, change.Previous?.Value }.OfType<JsonObject>().Select(p => p["metadata"]?["labels"] as JsonObject));
             default:
                 // A controller's scale is the expected count of budgets given as a percentage or as maxUnavailable.
                 var scaled = change.Previous is null || !JsonNode.DeepEquals(change.Previous.Value["spec"]?["replicas"], change.Object.Value["spec"]?["replicas"]);
@@ -46,7 +46,16 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
         }
     }
 
-    protected override IEnumerable<string> InitialKeys() => Store.List(BudgetsKey, null).Items.Select(b => b.Key).ToList();
+    protected override IEnumerable<string> InitialKeys()
+    {
+        var all = Store.List(BudgetsKey, null).Items;
+        foreach (var budget in all)
+        {
+            File(budget, deleted: false);
+        }
+
+        return [.. all.Select(b => b.Key)];
+    }
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {
@@ -59,7 +68,7 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
 
         var budget = stored.Value;
         var selector = Selector(budget);
-        var pods = Store.List("pods", stored.Namespace).Items.Select(p => p.Value).Where(p => selector.Matches(p["metadata"]?["labels"] as JsonObject)).ToList();
+        var pods = Store.ListMatching("pods", stored.Namespace, selector).Select(p => p.Value).ToList();
         var generation = Json.Int64(budget["metadata"]?["generation"]) ?? 0;
         var events = new List<(string Type, string Reason, string Message)>();
         if (pods.Count == 0)
@@ -127,6 +136,18 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
     }
 
     private IEnumerable<StoredObject> Budgets(string ns) => Store.List(BudgetsKey, ns).Items;
+
+    private void File(StoredObject budget, bool deleted)
+    {
+        if (deleted)
+        {
+            budgets.Remove(budget.Key);
+        }
+        else
+        {
+            budgets.Put(budget, Selector(budget.Value));
+        }
+    }
 
     /// <summary>The budget's selector; policy/v1 selects nothing when it is null.</summary>
     private static LabelSelector Selector(JsonObject budget) => LabelSelector.FromLabelSelector(budget["spec"]?["selector"], "spec.selector").Selector;

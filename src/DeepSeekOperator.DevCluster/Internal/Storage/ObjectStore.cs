@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using DeepSeekOperator.DevCluster.Internal.Query;
 
 namespace DeepSeekOperator.DevCluster.Internal.Storage;
 
@@ -12,6 +13,7 @@ internal sealed class ObjectStore : IDisposable
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, SortedDictionary<string, StoredObject>> resources = new(StringComparer.Ordinal);
+    private readonly LabelIndex labels = new();
     private readonly StoreEvent?[] window;
     private readonly List<Subscription> subscriptions = [];
     private readonly Journal? journal;
@@ -33,6 +35,7 @@ internal sealed class ObjectStore : IDisposable
             {
                 var stored = new StoredObject(value, ResourceVersionOf(value));
                 Table(key)[stored.Key] = stored;
+                labels.Update(key, null, stored);
             }
 
             Revision = loadedRevision;
@@ -73,6 +76,66 @@ internal sealed class ObjectStore : IDisposable
         lock (gate)
         {
             return (Select(storageKey, ns), Revision);
+        }
+    }
+
+    /// <summary>
+    /// The current objects of a resource in <paramref name="ns"/> whose label <paramref name="label"/> has the value
+    /// <paramref name="value"/> (a number or other non-string label as its JSON text), in key order; found through an
+    /// index, so the cost follows the number found rather than the number stored.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListLabelled(string storageKey, string ns, string label, string value)
+    {
+        lock (gate)
+        {
+            return resources.TryGetValue(storageKey, out var table) ? labels.Find(storageKey, ns, label, value, table) : [];
+        }
+    }
+
+    /// <summary>
+    /// The current objects of a resource in <paramref name="ns"/> with every one of the label values in
+    /// <paramref name="required"/> (at least one), found through the value held by the fewest objects, in key order.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListLabelled(string storageKey, string ns, IReadOnlyCollection<(string Label, string Value)> required)
+    {
+        lock (gate)
+        {
+            if (!resources.TryGetValue(storageKey, out var table))
+            {
+                return [];
+            }
+
+            var (label, value) = required.MinBy(r => labels.Count(storageKey, ns, r.Label, r.Value));
+            return labels.Find(storageKey, ns, label, value, table);
+        }
+    }
+
+    /// <summary>Every object, of any resource, with an owner reference to <paramref name="uid"/>: by resource as <see cref="All"/> orders them, then by key.</summary>
+    public IReadOnlyList<(string StorageKey, StoredObject Object)> ListDependents(string uid)
+    {
+        lock (gate)
+        {
+            return [.. resources.SelectMany(r => labels.Find(r.Key, LabelIndex.OwnerKey, LabelIndex.OwnerKey, uid, r.Value).Select(o => (r.Key, o)))];
+        }
+    }
+
+    /// <summary>
+    /// The current objects of a resource in <paramref name="ns"/> that <paramref name="selector"/> matches, in key order,
+    /// looked up by its first single-valued equality requirement when it has one.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListMatching(string storageKey, string ns, LabelSelector selector)
+    {
+        var narrow = selector.Requirements.Where(r => r.Operator is LabelOperator.Equals or LabelOperator.DoubleEquals or LabelOperator.In && r.Values.Count == 1).Select(r => (r.Key, r.Values[0])).ToList();
+        var candidates = narrow.Count == 0 ? List(storageKey, ns).Items : ListLabelled(storageKey, ns, narrow);
+        return [.. candidates.Where(o => selector.Matches(o.Value["metadata"]?["labels"] as JsonObject))];
+    }
+
+    /// <summary>The current objects of a resource in <paramref name="ns"/> whose controller (owner reference with <c>controller: true</c>) has <paramref name="uid"/>, in key order.</summary>
+    public IReadOnlyList<StoredObject> ListControlledBy(string storageKey, string ns, string uid)
+    {
+        lock (gate)
+        {
+            return resources.TryGetValue(storageKey, out var table) ? labels.Find(storageKey, ns, LabelIndex.ControllerKey, uid, table) : [];
         }
     }
 
@@ -280,10 +343,12 @@ internal sealed class ObjectStore : IDisposable
         if (type == StoreEventType.Deleted)
         {
             table.Remove(stored.Key);
+            labels.Update(storageKey, previous, null);
         }
         else
         {
             table[stored.Key] = stored;
+            labels.Update(storageKey, previous, stored);
         }
 
         Revision = stored.Revision;

@@ -54,6 +54,22 @@ internal static class ControllerRefs
     };
 
     /// <summary>
+    /// What <see cref="Claim"/> can act on for <paramref name="ownerUid"/> among the objects of <paramref name="type"/> in
+    /// <paramref name="ns"/>, in key order: those it controls and those its selector matches, found through the store's
+    /// indexes; every other object would be skipped by the claim anyway.
+    /// </summary>
+    public static IEnumerable<JsonObject> Candidates(ObjectStore store, ResourceType type, string ns, string ownerUid, LabelSelector selector)
+    {
+        var found = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var item in store.ListControlledBy(type.StorageKey, ns, ownerUid).Concat(store.ListMatching(type.StorageKey, ns, selector)))
+        {
+            found[item.Key] = item.Value;
+        }
+
+        return found.Values;
+    }
+
+    /// <summary>
     /// Claims <paramref name="candidates"/> for <paramref name="owner"/> (<c>ClaimObject</c>): objects it controls and its
     /// selector still matches are kept; those it controls that no longer match are released; orphans that match and are
     /// not being deleted are adopted while the owner, read afresh, has the same UID and is not being deleted.

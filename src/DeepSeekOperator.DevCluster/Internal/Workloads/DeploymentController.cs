@@ -228,7 +228,7 @@ internal sealed partial class DeploymentController : ControllerLoop
     /// <summary>The ReplicaSets this deployment controls, adopting orphans its selector matches and releasing the rest.</summary>
     private List<JsonObject> ReplicaSetsFor(JsonObject d, LabelSelector selector)
     {
-        var candidates = Store.List(replicaSets.StorageKey, Meta.Namespace(d)).Items.Select(i => i.Value);
+        var candidates = ControllerRefs.Candidates(Store, replicaSets, Meta.Namespace(d), Meta.Uid(d), selector);
         return [.. ControllerRefs.Claim(Objects, Writes, replicaSets, d, selector, candidates).Select(rs => (JsonObject)rs.DeepClone())];
     }
 
@@ -236,7 +236,8 @@ internal sealed partial class DeploymentController : ControllerLoop
     private Dictionary<string, List<JsonObject>> PodsByReplicaSet(JsonObject d, LabelSelector selector, List<JsonObject> rsList)
     {
         var map = rsList.ToDictionary(Meta.Uid, _ => new List<JsonObject>(), StringComparer.Ordinal);
-        foreach (var pod in Store.List(pods.StorageKey, Meta.Namespace(d)).Items.Select(i => i.Value))
+        var owned = rsList.Select(Meta.Uid).Distinct(StringComparer.Ordinal).SelectMany(uid => Store.ListControlledBy(pods.StorageKey, Meta.Namespace(d), uid));
+        foreach (var pod in owned.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value))
         {
             if (selector.Matches(pod["metadata"]?["labels"] as JsonObject) && ControllerRefs.ControllerOf(pod) is { } owner && map.TryGetValue(owner.Uid, out var list))
             {

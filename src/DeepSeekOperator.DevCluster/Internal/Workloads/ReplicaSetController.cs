@@ -79,7 +79,7 @@ internal sealed partial class ReplicaSetController : ControllerLoop
             return Task.CompletedTask;
         }
 
-        var active = Store.List(pods.StorageKey, ns).Items.Select(i => i.Value).Where(Pods.IsActive);
+        var active = ControllerRefs.Candidates(Store, pods, ns, stored.Uid, selector).Where(Pods.IsActive);
         var owned = ControllerRefs.Claim(Objects, Writes, pods, rs, selector, active);
 
         ApiException? manageError = null;
@@ -199,9 +199,9 @@ internal sealed partial class ReplicaSetController : ControllerLoop
         var ns = Meta.Namespace(rs);
         var owner = ControllerRefs.ControllerOf(rs);
         var siblings = owner is null
-            ? new HashSet<string>([Meta.Uid(rs)], StringComparer.Ordinal)
-            : Store.List(replicaSets.StorageKey, ns).Items.Where(s => ControllerRefs.ControllerOf(s.Value)?.Uid == owner.Uid).Select(s => s.Uid).ToHashSet(StringComparer.Ordinal);
-        return [.. Store.List(pods.StorageKey, ns).Items.Select(i => i.Value).Where(p => ControllerRefs.ControllerOf(p) is { } c && siblings.Contains(c.Uid))];
+            ? [Meta.Uid(rs)]
+            : Store.ListControlledBy(replicaSets.StorageKey, ns, owner.Uid).Select(s => s.Uid).Distinct(StringComparer.Ordinal);
+        return [.. siblings.SelectMany(uid => Store.ListControlledBy(pods.StorageKey, ns, uid)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value)];
     }
 
     private static JsonObject CalculateStatus(JsonObject rs, List<JsonObject> owned, ApiException? manageError, DateTimeOffset now)
