@@ -11,6 +11,12 @@ namespace DeepSeekOperator.Controller.Runtime;
 /// when the server answers 410 Gone and after a backoff when a list or watch fails; delivers every cached object again
 /// each <see cref="InformerOptions.ResyncPeriod"/>; and indexes objects by namespace/name and by owner UID.
 /// </summary>
+/// <remarks>
+/// Objects are cached without <c>metadata.managedFields</c> (controller-runtime's default transform): the server's
+/// record of who set which field is often as large as the rest of the object and no controller reads it, and an
+/// update that omits it keeps the stored one. Nothing else is dropped, since a cached object may be the base of a
+/// full replace, which would remove what the cache left out.
+/// </remarks>
 /// <typeparam name="T">A kind with a <see cref="KubernetesEntityAttribute"/>, built-in or custom.</typeparam>
 public sealed class Informer<T> : IInformer
     where T : class, IKubernetesObject<V1ObjectMeta>
@@ -210,6 +216,7 @@ public sealed class Informer<T> : IInformer
     // Under the lock.
     private void Upsert(T item)
     {
+        item.Metadata.ManagedFields = null;
         var key = ObjectKey.Of(item);
         if (items.TryGetValue(key, out var old))
         {
