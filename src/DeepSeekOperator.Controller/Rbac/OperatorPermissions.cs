@@ -25,18 +25,18 @@ public sealed record PermissionRule(string ApiGroup, string Resource, IReadOnlyL
 public static class OperatorPermissions
 {
     private static readonly string[] Cache = ["get", "list", "watch"];
-    private static readonly string[] Owned = ["get", "list", "watch", "create", "update"];
+    private static readonly string[] Owned = ["list", "watch", "create", "update"];
     private static readonly string[] OwnedAndPruned = [.. Owned, "delete"];
 
     /// <summary>
     /// What the operator does in every namespace (the ClusterRole): it caches the models and their children
-    /// (<c>Informer</c>: list and watch), reads, creates and replaces children (<c>ChildClient</c>: get, create, update),
-    /// reads a model afresh and replaces its status (<c>DeepSeekModelReconciler</c>), records Events
-    /// (<c>EventRecorder</c>: create), runs the pods that read a checkpoint's config.json (<c>DeepSeekModelReconciler</c>:
-    /// get, create, list and delete those of an earlier source; cached by an informer), deletes the shards' Deployments,
-    /// Services and PodDisruptionBudgets beyond a reduced shard count (<c>DeepSeekModelReconciler</c>: delete), and where
-    /// the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>: get) reads, creates and replaces ServiceMonitors
-    /// (<c>ChildClient</c>; not cached, so neither listed nor watched).
+    /// (<c>Informer</c>: list and watch) and reads the children from those caches only, creates and replaces children
+    /// (<c>ChildClient</c>: create, update), reads a model afresh and replaces its status (<c>DeepSeekModelReconciler</c>),
+    /// records Events (<c>EventRecorder</c>: create), runs the pods that read a checkpoint's config.json
+    /// (<c>DeepSeekModelReconciler</c>: create, and delete those of an earlier source; cached by an informer), deletes
+    /// the shards' Deployments, Services and PodDisruptionBudgets beyond a reduced shard count
+    /// (<c>DeepSeekModelReconciler</c>: delete), and where the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>:
+    /// get) reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched).
     /// </summary>
     public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
     [
@@ -46,7 +46,7 @@ public static class OperatorPermissions
         new("", "services", OwnedAndPruned),
         new("", "serviceaccounts", Owned),
         new("", "events", ["create"]),
-        new("", "pods", ["get", "list", "watch", "create", "delete"]),
+        new("", "pods", ["list", "watch", "create", "delete"]),
         new("apps", "deployments", OwnedAndPruned),
         new("policy", "poddisruptionbudgets", OwnedAndPruned),
         new("networking.k8s.io", "networkpolicies", Owned),

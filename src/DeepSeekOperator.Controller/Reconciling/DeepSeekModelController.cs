@@ -30,7 +30,8 @@ public sealed record DeepSeekModelControllerOptions
 
 /// <summary>
 /// The DeepSeekModel controller: a cache of the models and one of each kind they own (of pods, the config.json readers),
-/// a change to a child queueing its controlling model, and a <see cref="DeepSeekModelReconciler"/> over them.
+/// a change to a child queueing its controlling model, and a <see cref="DeepSeekModelReconciler"/> that reads the
+/// children from those caches.
 /// </summary>
 public static class DeepSeekModelController
 {
@@ -68,12 +69,11 @@ public static class DeepSeekModelController
         // Of pods, only the config.json readers are watched: their phase and termination message drive the reconcile.
         var childOptions = informerOptions with { ResyncPeriod = TimeSpan.Zero, LabelSelector = ChildLabels.ManagedByKey + "=" + ChildLabels.ManagedBy };
         var readerOptions = childOptions with { LabelSelector = childOptions.LabelSelector + "," + ChildLabels.ComponentKey + "=" + ChildLabels.ConfigReader };
-        var caches = new ModelCaches(models, Owned<V1Deployment>(childOptions), Owned<V1Service>(childOptions), Owned<V1PodDisruptionBudget>(childOptions));
-        IInformer[] informers =
-        [
-            models, caches.Deployments, caches.Services, caches.DisruptionBudgets, Owned<V1ConfigMap>(childOptions), Owned<V1ServiceAccount>(childOptions),
-            Owned<V1Role>(childOptions), Owned<V1RoleBinding>(childOptions), Owned<V1NetworkPolicy>(childOptions), Owned<V1Pod>(readerOptions),
-        ];
+        var caches = new ModelCaches(
+            models, Owned<V1Deployment>(childOptions), Owned<V1Service>(childOptions), Owned<V1PodDisruptionBudget>(childOptions), Owned<V1ConfigMap>(childOptions),
+            Owned<V1ServiceAccount>(childOptions), Owned<V1Role>(childOptions), Owned<V1RoleBinding>(childOptions), Owned<V1NetworkPolicy>(childOptions),
+            Owned<V1Pod>(readerOptions));
+        var informers = caches.All;
         var reconciler = new DeepSeekModelReconciler(
             caches, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, options.ResyncPeriod,
             loggers.CreateLogger<DeepSeekModelReconciler>());

@@ -13,10 +13,11 @@ using Microsoft.Extensions.Logging;
 namespace DeepSeekOperator.Controller.Reconciling;
 
 /// <summary>
-/// Converges a DeepSeekModel's children towards <see cref="ModelChildren.Build"/>: creates the missing ones, puts back
-/// the fields the operator owns where they were changed, and writes the model's status (replica counts, placement,
-/// endpoint, and the Ready, Progressing and Degraded conditions) when it changed. A spec that cannot be served is
-/// reported as Ready=False and not retried until the spec changes; a write conflict is retried with backoff. The
+/// Converges a DeepSeekModel's children towards <see cref="ModelChildren.Build"/>: reads them from the controller's
+/// caches (<see cref="ModelCaches"/>), creates the missing ones, puts back the fields the operator owns where they were
+/// changed, and writes the model's status (replica counts, placement, endpoint, and the Ready, Progressing and Degraded
+/// conditions) when it changed. A spec that cannot be served is reported as Ready=False and not retried until the spec
+/// changes; a write conflict (also the sign of a cache behind the server) is retried with backoff. The
 /// ServiceMonitor is applied the same way where the Prometheus Operator's CRD is installed, and skipped where it is not.
 /// A checkpoint's architecture (a PVC, host path or image source) is learnt from a <see cref="ModelConfigReader"/> pod:
 /// created when missing (and those of an earlier source deleted), its termination message parsed once it succeeded and
@@ -24,7 +25,7 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// source or image changes. The succeeded pod stays, so an operator that restarts reads it rather than running another.
 /// Shard Deployments, Services and PodDisruptionBudgets beyond a reduced shard count are deleted.
 /// </summary>
-/// <param name="caches">The models' cache, and those of the children whose number follows the spec (pruned when it shrinks).</param>
+/// <param name="caches">The models' cache and the children's, which the reconciler reads instead of the API server.</param>
 /// <param name="client">The client children and status are written with.</param>
 /// <param name="settings">The operator's settings the children are built with.</param>
 /// <param name="events">Where Events about the model go.</param>
@@ -132,11 +133,12 @@ public sealed class DeepSeekModelReconciler(
             await WriteStatusAsync(key, current => ModelStatus.Serving(current, generation, desired, config.NRoutedExperts, router, shards, Now()), cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
-        catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.Conflict)
+        catch (HttpOperationException exception) when (exception.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
         {
-            // A stale resourceVersion, or a child created meanwhile: read the world again after a backoff.
+            // The caches were behind the server (a child changed, created or deleted meanwhile), or a status write raced
+            // another: read the world again after a backoff, by when the caches have caught up.
             ReconcileLog.Conflict(logger, exception.Response.Content, key.ToString());
-            return ReconcileResult.Failed("Conflict: " + exception.Response.Content);
+            return ReconcileResult.Failed(exception.Response.StatusCode + ": " + exception.Response.Content);
         }
     }
 
@@ -152,12 +154,7 @@ public sealed class DeepSeekModelReconciler(
             return cached.Config;
         }
 
-        V1Pod pod;
-        try
-        {
-            pod = await client.CoreV1.ReadNamespacedPodAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
+        if (caches.ConfigReaders.Get(new ObjectKey(ns, name)) is not { } pod)
         {
             await DeleteEarlierReadersAsync(model, name, cancellationToken).ConfigureAwait(false);
             await client.CoreV1.CreateNamespacedPodAsync(desired, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -212,9 +209,7 @@ public sealed class DeepSeekModelReconciler(
     private async Task DeleteEarlierReadersAsync(DeepSeekModel model, string current, CancellationToken cancellationToken)
     {
         var ns = model.Metadata.NamespaceProperty;
-        var selector = $"{ChildLabels.InstanceKey}={model.Metadata.Name},{ChildLabels.ComponentKey}={ChildLabels.ConfigReader}";
-        var readers = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
-        foreach (var pod in readers.Items)
+        foreach (var pod in caches.ConfigReaders.ListByOwner(model.Metadata.Uid))
         {
             if (pod.Metadata.Name == current || pod.Metadata.OwnerReferences?.Any(owner => owner.Controller == true && owner.Uid == model.Metadata.Uid) != true)
             {
@@ -264,7 +259,11 @@ public sealed class DeepSeekModelReconciler(
     private async Task<IKubernetesObject<V1ObjectMeta>?> ApplyAsync(DeepSeekModel model, IKubernetesObject<V1ObjectMeta> desired, CancellationToken cancellationToken)
     {
         var name = desired.Metadata.NamespaceProperty + "/" + desired.Metadata.Name;
-        var live = await children.ReadAsync(desired, cancellationToken).ConfigureAwait(false);
+        // The ServiceMonitor is not cached (its CRD may be missing). A cache behind the server shows up as a conflict on
+        // the write (a create of a child that exists, a replace of an older resourceVersion), retried after a backoff.
+        var live = desired is ServiceMonitor
+            ? await children.ReadAsync(desired, cancellationToken).ConfigureAwait(false)
+            : caches.Get(desired);
         if (live is null)
         {
             var created = await children.CreateAsync(desired, cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Text;
 using DeepSeekOperator.Controller.Runtime.Internal;
 using k8s;
 using k8s.Models;
@@ -11,12 +12,20 @@ namespace DeepSeekOperator.Controller.Runtime;
 /// when the server answers 410 Gone and after a backoff when a list or watch fails; delivers every cached object again
 /// each <see cref="InformerOptions.ResyncPeriod"/>; and indexes objects by namespace/name and by owner UID.
 /// </summary>
+/// <remarks>
+/// Objects are cached without <c>metadata.managedFields</c> (controller-runtime's default transform): the server's
+/// record of who set which field is often as large as the rest of the object and no controller reads it, and an
+/// update that omits it keeps the stored one. Nothing else is dropped, since a cached object may be the base of a
+/// full replace, which would remove what the cache left out. Each is kept as its UTF-8 JSON, a few times smaller than
+/// the deserialized object graph, and deserialized on every read: what <see cref="Get"/>, <see cref="List"/> and
+/// <see cref="ListByOwner"/> return is the caller's own copy, which it may change.
+/// </remarks>
 /// <typeparam name="T">A kind with a <see cref="KubernetesEntityAttribute"/>, built-in or custom.</typeparam>
 public sealed class Informer<T> : IInformer
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly Lock gate = new();
-    private readonly Dictionary<ObjectKey, T> items = [];
+    private readonly Dictionary<ObjectKey, Entry> items = [];
     private readonly Dictionary<string, HashSet<ObjectKey>> byOwner = [];
     private readonly List<InformerHandlers<T>> handlers = [];
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -65,9 +74,9 @@ public sealed class Informer<T> : IInformer
         lock (gate)
         {
             handlers.Add(handler);
-            foreach (var item in items.Values)
+            foreach (var entry in items.Values)
             {
-                Invoke(handler.Added, item);
+                Invoke(handler.Added, entry.Read());
             }
         }
     }
@@ -77,7 +86,7 @@ public sealed class Informer<T> : IInformer
     {
         lock (gate)
         {
-            return items.GetValueOrDefault(key);
+            return items.GetValueOrDefault(key)?.Read();
         }
     }
 
@@ -86,7 +95,7 @@ public sealed class Informer<T> : IInformer
     {
         lock (gate)
         {
-            return [.. items.Values];
+            return [.. items.Values.Select(entry => entry.Read())];
         }
     }
 
@@ -95,7 +104,7 @@ public sealed class Informer<T> : IInformer
     {
         lock (gate)
         {
-            return byOwner.TryGetValue(ownerUid, out var keys) ? [.. keys.Select(key => items[key])] : [];
+            return byOwner.TryGetValue(ownerUid, out var keys) ? [.. keys.Select(key => items[key].Read())] : [];
         }
     }
 
@@ -210,27 +219,33 @@ public sealed class Informer<T> : IInformer
     // Under the lock.
     private void Upsert(T item)
     {
+        item.Metadata.ManagedFields = null;
         var key = ObjectKey.Of(item);
+        var entry = Entry.Of(item);
         if (items.TryGetValue(key, out var old))
         {
-            if (old.Metadata.ResourceVersion == item.Metadata.ResourceVersion)
+            if (old.ResourceVersion == entry.ResourceVersion)
             {
                 return;
             }
 
             Unindex(key, old);
-            items[key] = item;
-            Index(key, item);
-            foreach (var handler in handlers)
+            items[key] = entry;
+            Index(key, entry);
+            if (handlers.Count > 0)
             {
-                Invoke(handler.Updated, old, item);
+                var previous = old.Read();
+                foreach (var handler in handlers)
+                {
+                    Invoke(handler.Updated, previous, item);
+                }
             }
 
             return;
         }
 
-        items[key] = item;
-        Index(key, item);
+        items[key] = entry;
+        Index(key, entry);
         foreach (var handler in handlers)
         {
             Invoke(handler.Added, item);
@@ -246,32 +261,36 @@ public sealed class Informer<T> : IInformer
         }
 
         Unindex(key, old);
-        foreach (var handler in handlers)
+        if (handlers.Count > 0)
         {
-            Invoke(handler.Deleted, old);
+            var last = old.Read();
+            foreach (var handler in handlers)
+            {
+                Invoke(handler.Deleted, last);
+            }
         }
     }
 
-    private void Index(ObjectKey key, T item)
+    private void Index(ObjectKey key, Entry entry)
     {
-        foreach (var owner in item.Metadata.OwnerReferences ?? [])
+        foreach (var owner in entry.Owners)
         {
-            if (!byOwner.TryGetValue(owner.Uid, out var keys))
+            if (!byOwner.TryGetValue(owner, out var keys))
             {
-                byOwner[owner.Uid] = keys = [];
+                byOwner[owner] = keys = [];
             }
 
             keys.Add(key);
         }
     }
 
-    private void Unindex(ObjectKey key, T item)
+    private void Unindex(ObjectKey key, Entry entry)
     {
-        foreach (var owner in item.Metadata.OwnerReferences ?? [])
+        foreach (var owner in entry.Owners)
         {
-            if (byOwner.TryGetValue(owner.Uid, out var keys) && keys.Remove(key) && keys.Count == 0)
+            if (byOwner.TryGetValue(owner, out var keys) && keys.Remove(key) && keys.Count == 0)
             {
-                byOwner.Remove(owner.Uid);
+                byOwner.Remove(owner);
             }
         }
     }
@@ -288,7 +307,7 @@ public sealed class Informer<T> : IInformer
             await Task.Delay(options.ResyncPeriod, time, cancellationToken).ConfigureAwait(false);
             lock (gate)
             {
-                foreach (var item in items.Values)
+                foreach (var item in items.Values.Select(entry => entry.Read()))
                 {
                     foreach (var handler in handlers)
                     {
@@ -320,6 +339,21 @@ public sealed class Informer<T> : IInformer
         catch (Exception exception)
         {
             RuntimeLog.HandlerFailed(logger, resources.Description, exception);
+        }
+    }
+
+    // One cached object: its JSON, and what the cache compares and indexes it by.
+    private sealed record Entry(byte[] Json, string? ResourceVersion, string[] Owners)
+    {
+        public static Entry Of(T item) => new(
+            Encoding.UTF8.GetBytes(KubernetesJson.Serialize(item)),
+            item.Metadata.ResourceVersion,
+            [.. (item.Metadata.OwnerReferences ?? []).Select(owner => owner.Uid)]);
+
+        public T Read()
+        {
+            using var json = new MemoryStream(Json, writable: false);
+            return KubernetesJson.Deserialize<T>(json);
         }
     }
 }

@@ -69,6 +69,24 @@ public sealed class DeepSeekModelReconcilerTests
     }
 
     [Fact]
+    public async Task CacheBehindTheServer_CreateOfAnExistingChildConflicts_RetriedAndTheNextReconcileConverges()
+    {
+        await using var world = await World.StartAsync();
+        var model = await world.ModelAsync();
+        await world.ReconcileAsync();
+        var before = await world.VersionsAsync(model);
+        var neverSynced = new Informer<V1ConfigMap>(world.Client, new InformerOptions { Namespace = Namespace }, TimeProvider.System, NullLogger<Informer<V1ConfigMap>>.Instance);
+        var stale = world.NewReconciler(world.Caches with { ConfigMaps = neverSynced });
+
+        var conflicted = await stale.ReconcileAsync(Key, CancellationToken.None);
+
+        Assert.Equal(ReconcileOutcome.Error, conflicted.Outcome);
+        Assert.StartsWith("Conflict", conflicted.Error, StringComparison.Ordinal);
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+        Assert.Equal(before, await world.VersionsAsync(model));
+    }
+
+    [Fact]
     public async Task DeletedChildAndEditedRouterReplicas_PutBackByTheNextReconcile()
     {
         await using var world = await World.StartAsync();
@@ -105,7 +123,6 @@ public sealed class DeepSeekModelReconcilerTests
         await using var world = await World.StartAsync();
         var model = await world.ModelAsync();
         await world.ReconcileAsync();
-        await world.CachesCurrentAsync();
 
         model = await world.ChangeAsync(model, m => m.Spec = m.Spec with { Experts = m.Spec.Experts with { Shards = 2 } });
         Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
@@ -122,7 +139,6 @@ public sealed class DeepSeekModelReconcilerTests
         Assert.Equal(2, (await world.ReadModelAsync()).Status!.Shards!.Count);
         Assert.Contains((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == "Deleted" && e.Message == "Deleted Deployment tiny-shard-3: the spec no longer has it");
 
-        await world.CachesCurrentAsync();
         var versions = await world.VersionsAsync(model);
         Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
         Assert.Equal(versions, await world.VersionsAsync(model));
@@ -223,6 +239,7 @@ public sealed class DeepSeekModelReconcilerTests
         Assert.Contains(status.Conditions!, c => c is { Type: ConditionTypes.Ready, Status: "False", Reason: "WaitingForReplicas" });
 
         var restarted = world.NewReconciler();
+        await world.CachesCurrentAsync();
         Assert.Equal(ReconcileOutcome.Done, (await restarted.ReconcileAsync(Key, CancellationToken.None)).Outcome);
 
         Assert.Equal(pod.Metadata.Uid, Assert.Single(await world.ReadersAsync()).Metadata.Uid);
@@ -291,9 +308,10 @@ public sealed class DeepSeekModelReconcilerTests
         {
             Api = api;
             Models = models;
-            Caches = new ModelCaches(models, Cache<V1Deployment>(api.Client), Cache<V1Service>(api.Client), Cache<V1PodDisruptionBudget>(api.Client));
-            informerRun = Task.WhenAll(
-                models.RunAsync(stop.Token), Caches.Deployments.RunAsync(stop.Token), Caches.Services.RunAsync(stop.Token), Caches.DisruptionBudgets.RunAsync(stop.Token));
+            Caches = new ModelCaches(
+                models, Cache<V1Deployment>(api.Client), Cache<V1Service>(api.Client), Cache<V1PodDisruptionBudget>(api.Client), Cache<V1ConfigMap>(api.Client),
+                Cache<V1ServiceAccount>(api.Client), Cache<V1Role>(api.Client), Cache<V1RoleBinding>(api.Client), Cache<V1NetworkPolicy>(api.Client), Cache<V1Pod>(api.Client));
+            informerRun = Task.WhenAll(Caches.All.Select(cache => cache.RunAsync(stop.Token)));
             Reconciler = NewReconciler();
             Children = new ChildClient(api.Client);
         }
@@ -358,11 +376,16 @@ public sealed class DeepSeekModelReconcilerTests
             return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
         }
 
-        public Task<ReconcileResult> ReconcileAsync() => Reconciler.ReconcileAsync(Key, CancellationToken.None);
+        /// <summary>Reconciles once the caches hold what the API server has, as the controller's queue would have it.</summary>
+        public async Task<ReconcileResult> ReconcileAsync()
+        {
+            await CachesCurrentAsync();
+            return await Reconciler.ReconcileAsync(Key, CancellationToken.None);
+        }
 
         /// <summary>A reconciler as a restarted operator has it: nothing in memory.</summary>
-        public DeepSeekModelReconciler NewReconciler() => new(
-            Caches, Api.Client, Samples.Settings, new EventRecorder(Api.Client, "test", TimeProvider.System, NullLogger<EventRecorder>.Instance),
+        public DeepSeekModelReconciler NewReconciler(ModelCaches? caches = null) => new(
+            caches ?? Caches, Api.Client, Samples.Settings, new EventRecorder(Api.Client, "test", TimeProvider.System, NullLogger<EventRecorder>.Instance),
             TimeProvider.System, TimeSpan.Zero, NullLogger<DeepSeekModelReconciler>.Instance);
 
         /// <summary>The model's config.json reader pods.</summary>
@@ -416,11 +439,25 @@ public sealed class DeepSeekModelReconcilerTests
             }
         }
 
-        /// <summary>Waits until every cache the reconciler reads holds what the API server has now.</summary>
+        /// <summary>Waits until every cache the reconciler reads holds what the API server has now, object by object.</summary>
         public Task CachesCurrentAsync() => EventuallyAsync(async () =>
-            (await Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count == Caches.Deployments.List().Count
-            && (await Client.CoreV1.ListNamespacedServiceAsync(Namespace)).Items.Count == Caches.Services.List().Count
-            && (await Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Namespace)).Items.Count == Caches.DisruptionBudgets.List().Count);
+            Same((await Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items, Caches.Deployments)
+            && Same((await Client.CoreV1.ListNamespacedServiceAsync(Namespace)).Items, Caches.Services)
+            && Same((await Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Namespace)).Items, Caches.DisruptionBudgets)
+            && Same((await Client.CoreV1.ListNamespacedConfigMapAsync(Namespace)).Items, Caches.ConfigMaps)
+            && Same((await Client.CoreV1.ListNamespacedServiceAccountAsync(Namespace)).Items, Caches.ServiceAccounts)
+            && Same((await Client.RbacAuthorizationV1.ListNamespacedRoleAsync(Namespace)).Items, Caches.Roles)
+            && Same((await Client.RbacAuthorizationV1.ListNamespacedRoleBindingAsync(Namespace)).Items, Caches.RoleBindings)
+            && Same((await Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(Namespace)).Items, Caches.NetworkPolicies)
+            && Same((await Client.CoreV1.ListNamespacedPodAsync(Namespace)).Items, Caches.ConfigReaders)
+            && Same([KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(await Client.CustomObjects.GetNamespacedCustomObjectAsync(
+                DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, Key.Name)))], Models));
+
+        private static bool Same<T>(IEnumerable<T> live, Informer<T> cache)
+            where T : class, IKubernetesObject<V1ObjectMeta> =>
+            live.Select(Version).Order(StringComparer.Ordinal).SequenceEqual(cache.List().Select(Version).Order(StringComparer.Ordinal));
+
+        private static string Version(IKubernetesObject<V1ObjectMeta> obj) => obj.Metadata.Name + "@" + obj.Metadata.ResourceVersion;
 
         private static Informer<T> Cache<T>(Kubernetes client)
             where T : class, IKubernetesObject<V1ObjectMeta> =>

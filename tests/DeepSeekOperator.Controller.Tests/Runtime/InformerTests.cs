@@ -74,6 +74,27 @@ public sealed class InformerTests
     }
 
     [Fact]
+    public async Task CachedObjects_HaveNoManagedFields_AndAReplaceFromOneKeepsTheServersRecord()
+    {
+        await using var api = await RunningApiServer.StartAsync();
+        await CreateNamespacesAsync(api.Client, "a");
+        var created = await CreateConfigMapAsync(api.Client, "a", "x");
+        Assert.NotEmpty(created.Metadata.ManagedFields);
+        await using var running = await StartConfigMapsAsync(api.Client);
+        await running.Events.TakeAsync(1);
+
+        var cached = running.Informer.Get(new ObjectKey("a", "x"))!;
+        Assert.Null(cached.Metadata.ManagedFields);
+        cached.Data = new Dictionary<string, string> { ["k"] = "v" };
+        var replaced = await api.Client.CoreV1.ReplaceNamespacedConfigMapAsync(cached, "x", "a");
+
+        Assert.Equal("v", replaced.Data["k"]);
+        Assert.NotEmpty(replaced.Metadata.ManagedFields);
+        Assert.Equal(["updated a/x"], await running.Events.TakeAsync(1));
+        Assert.Null(running.Informer.Get(new ObjectKey("a", "x"))!.Metadata.ManagedFields);
+    }
+
+    [Fact]
     public async Task Resync_PeriodPassesOnManualClock_RedeliversEveryCachedObjectAsUpdate()
     {
         await using var api = await RunningApiServer.StartAsync();
