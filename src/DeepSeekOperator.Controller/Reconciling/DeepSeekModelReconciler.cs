@@ -86,7 +86,7 @@ public sealed class DeepSeekModelReconciler(
                 return ReconcileResult.Done;
             }
 
-            desired = ModelChildren.Build(model, config, settings);
+            desired = ModelChildren.Build(model, config, settings, ReplicaOwnership.Targets(caches.HorizontalPodAutoscalers.List(), key.Namespace));
         }
         catch (InvalidModelSpecException exception)
         {

@@ -9,8 +9,10 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// <param name="Deployments">The Deployments the operator manages (routers and shards).</param>
 /// <param name="Services">The Services it manages (gateways and shards' headless Services).</param>
 /// <param name="DisruptionBudgets">The PodDisruptionBudgets it manages.</param>
+/// <param name="HorizontalPodAutoscalers">Every HorizontalPodAutoscaler: a Deployment one targets keeps the replicas it sets.</param>
 public sealed record ModelCaches(
     Informer<DeepSeekModel> Models,
     Informer<V1Deployment> Deployments,
     Informer<V1Service> Services,
-    Informer<V1PodDisruptionBudget> DisruptionBudgets);
+    Informer<V1PodDisruptionBudget> DisruptionBudgets,
+    Informer<V2HorizontalPodAutoscaler> HorizontalPodAutoscalers);

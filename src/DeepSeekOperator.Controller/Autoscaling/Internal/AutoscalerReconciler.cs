@@ -80,6 +80,12 @@ internal sealed class AutoscalerReconciler(
             }
         }
 
+        if (passes.Count == 0)
+        {
+            // No Deployment to scale yet: the reconciler is creating them.
+            return ReconcileResult.Requeue(interval);
+        }
+
         var changes = passes.Where(pass => pass.Desired != pass.Current).ToList();
         await WriteStatusAsync(key, model.Metadata.Generation ?? 0, passes, changes.Count > 0, cancellationToken).ConfigureAwait(false);
         foreach (var change in changes)
