@@ -11,9 +11,6 @@ internal static partial class AutoscalerLog
     [LoggerMessage(402, LogLevel.Warning, "No metric for {Key} {Component}; its replicas are left as they are: {Error}")]
     public static partial void MetricsUnavailable(ILogger logger, string key, string component, string error);
 
-    [LoggerMessage(403, LogLevel.Debug, "Conflict writing the autoscaling status of {Key}; read again")]
-    public static partial void StatusConflict(ILogger logger, string key);
-
     [LoggerMessage(404, LogLevel.Information, "Stopped autoscaling {Key}: autoscaling is off or the model is gone")]
     public static partial void Stopped(ILogger logger, string key);
 }

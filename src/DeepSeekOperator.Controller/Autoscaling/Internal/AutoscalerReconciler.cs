@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using DeepSeekOperator.Api.Schema;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Prometheus;
 using DeepSeekOperator.Controller.Reconciling;
+using DeepSeekOperator.Controller.Reconciling.Internal;
 using DeepSeekOperator.Controller.Runtime;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -33,8 +32,8 @@ internal sealed class AutoscalerReconciler(
     /// <summary>The ScalingLimited reason when a component's load could not be read.</summary>
     public const string MetricsUnavailable = "MetricsUnavailable";
 
-    private const int StatusAttempts = 5;
     private readonly ConcurrentDictionary<ObjectKey, ModelState> states = new();
+    private readonly StatusWriter statusWriter = new(client, logger);
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
@@ -170,26 +169,14 @@ internal sealed class AutoscalerReconciler(
                 PrometheusFailure.UnexpectedResultType, client.Server, query, $"the value is {value.ToString(CultureInfo.InvariantCulture)}, not a finite load of at least 0");
     }
 
-    // The status subresource, read afresh and retried on a conflict.
+    // The autoscaler's part of the status: status.autoscaling and the ScalingLimited condition.
     private async Task WriteStatusAsync(ObjectKey key, long generation, IReadOnlyList<ComponentPass> passes, bool scaled, CancellationToken cancellationToken)
     {
         var now = Seconds(time.GetUtcNow().UtcDateTime);
-        for (var attempt = 1; ; attempt++)
+        await statusWriter.WriteAsync(key, current =>
         {
-            DeepSeekModel fresh;
-            try
-            {
-                var read = await client.CustomObjects.GetNamespacedCustomObjectAsync(
-                    DeepSeekModel.Group, DeepSeekModel.Version, key.Namespace, DeepSeekModel.Plural, key.Name, cancellationToken).ConfigureAwait(false);
-                fresh = KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
-            }
-            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return;
-            }
-
-            var old = fresh.Status ?? new DeepSeekModelStatus();
-            fresh.Status = old with
+            var old = current ?? new DeepSeekModelStatus();
+            return old with
             {
                 Autoscaling = new AutoscalingStatus
                 {
@@ -199,17 +186,7 @@ internal sealed class AutoscalerReconciler(
                 },
                 Conditions = WithCondition(old.Conditions, Limited(passes, generation), now),
             };
-            try
-            {
-                await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(
-                    fresh, DeepSeekModel.Group, DeepSeekModel.Version, key.Namespace, DeepSeekModel.Plural, key.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.Conflict && attempt < StatusAttempts)
-            {
-                AutoscalerLog.StatusConflict(logger, key.ToString());
-            }
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     // ScalingLimited: True while a component has no metric (first) or is held at a bound or rate, else False.
