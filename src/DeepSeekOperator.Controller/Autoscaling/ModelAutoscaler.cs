@@ -50,7 +50,8 @@ public sealed record ModelAutoscalerOptions
 /// (<c>ScaledUp</c>/<c>ScaledDown</c>, with the load and target), and <c>dsop_autoscaler_desired_replicas</c> and
 /// <c>dsop_autoscaler_metric_value</c> follow every component. A component whose load cannot be read keeps its
 /// replicas, and the model gets a Warning Event (once per failure streak) and <c>ScalingLimited=True</c> with reason
-/// <c>MetricsUnavailable</c>. A model whose autoscaling is turned off, or that is deleted, loses its timer and gauges.
+/// <c>MetricsUnavailable</c>. A model whose autoscaling is turned off, or that is deleted, loses its timer and gauges;
+/// one turned off also loses its <c>status.autoscaling</c> and ScalingLimited condition.
 /// </summary>
 public static class ModelAutoscaler
 {

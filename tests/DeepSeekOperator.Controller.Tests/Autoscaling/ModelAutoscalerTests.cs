@@ -117,7 +117,7 @@ public sealed class ModelAutoscalerTests
     }
 
     [Fact]
-    public async Task LoadStops_ScaledDownOnlyAfterTheStabilizationWindow_ThenTurnedOff_GaugesGo()
+    public async Task LoadStops_ScaledDownOnlyAfterTheStabilizationWindow_ThenTurnedOff_GaugesAndStatusGo()
     {
         await using var world = await World.StartAsync();
         var load = 96.0;
@@ -138,6 +138,8 @@ public sealed class ModelAutoscalerTests
 
         await world.ChangeSpecAsync(model => model.Spec = model.Spec with { Autoscaling = model.Spec.Autoscaling with { Enabled = false } });
         await world.RunUntilAsync(async () => !(await world.MetricsAsync()).Contains("dsop_autoscaler_desired_replicas{", StringComparison.Ordinal), "the gauges removed");
+        await world.RunUntilAsync(async () => (await world.ReadModelAsync()).Status?.Autoscaling is null, "the autoscaling status removed");
+        Assert.DoesNotContain((await world.ReadModelAsync()).Status!.Conditions!, c => c.Type == ConditionTypes.ScalingLimited);
     }
 
     [Fact]

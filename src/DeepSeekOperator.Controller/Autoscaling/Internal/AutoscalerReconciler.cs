@@ -41,6 +41,16 @@ internal sealed class AutoscalerReconciler(
         if (model is null || !model.Spec.Autoscaling.Enabled || model.Metadata.DeletionTimestamp is not null)
         {
             Forget(key);
+            if (model?.Status is { } status && (status.Autoscaling is not null || status.Conditions?.Any(c => c.Type == ConditionTypes.ScalingLimited) == true))
+            {
+                // Turned off: the last decisions no longer say anything, and a re-enabled autoscaler starts afresh.
+                await statusWriter.WriteAsync(key, current => (current ?? new DeepSeekModelStatus()) with
+                {
+                    Autoscaling = null,
+                    Conditions = current?.Conditions?.Where(c => c.Type != ConditionTypes.ScalingLimited).ToList(),
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
             return ReconcileResult.Done;
         }
 
