@@ -313,9 +313,18 @@ public sealed record ComponentAutoscaling<TMetric> : IHasCelRules
 public sealed record ScalingTarget<TMetric>
     where TMetric : struct, Enum
 {
-    /// <summary>The metric.</summary>
+    /// <summary>The built-in metric; ignored when <c>query</c> is set.</summary>
     [JsonPropertyName("metric")]
     public TMetric Metric { get; init; }
+
+    /// <summary>
+    /// A PromQL expression giving the component's total load (a one-sample vector or a scalar), used instead of
+    /// <c>metric</c>. <c>$namespace</c>, <c>$model</c>, <c>$pods</c> (a regex of the component's pod names) and
+    /// <c>$shard</c> (the shard's index; empty for routers) are replaced before it is sent.
+    /// </summary>
+    [JsonPropertyName("query")]
+    [Length(Min = 1, Max = 4096)]
+    public string? Query { get; init; }
 
     /// <summary>The value per replica; more load than this adds replicas, less removes them.</summary>
     [JsonPropertyName("averageValue")]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
+using DeepSeekOperator.Controller.Autoscaling;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
 using DeepSeekOperator.Controller.Reconciling;
@@ -92,7 +93,8 @@ internal static partial class OperatorCommand
             OperatorHost host;
             try
             {
-                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller], cancellationToken: cancellationToken).ConfigureAwait(false);
+                var autoscaler = ModelAutoscaler.Factory(new ModelAutoscalerOptions { Namespace = parseResult.GetValue(watched) });
+                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller, autoscaler], cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or YamlDotNet.Core.YamlException or IOException or UnauthorizedAccessException)
             {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Autoscaling;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
 using DeepSeekOperator.Controller.Reconciling;
@@ -234,7 +235,8 @@ internal static class RunCommand
             var options = new OperatorHostOptions { Kubeconfig = kubeconfig, LeaseNamespace = ns, BindAddress = "127.0.0.1", Port = 0 };
             try
             {
-                return await OperatorHost.StartAsync(options, [controller], Quiet, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var autoscaler = ModelAutoscaler.Factory(new ModelAutoscalerOptions { Namespace = ns });
+                return await OperatorHost.StartAsync(options, [controller, autoscaler], Quiet, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {

@@ -70,10 +70,14 @@ public sealed record ModelChildren
     /// <param name="model">A DeepSeekModel read from the API server (with namespace and uid) that passed schema validation.</param>
     /// <param name="config">The model's architecture: its checkpoint's config.json, or <see cref="PresetConfig"/> for a synthetic source.</param>
     /// <param name="settings">The operator's settings.</param>
+    /// <param name="horizontalPodAutoscalers">
+    /// The Deployments of the namespace that HorizontalPodAutoscalers scale (<see cref="ReplicaOwnership.Targets"/>):
+    /// those of the model are built with the spec's count and left to their autoscaler afterwards.
+    /// </param>
     /// <exception cref="InvalidModelSpecException">A field makes a child impossible (a name too long, more shards than experts …); it names the field.</exception>
-    public static ModelChildren Build(DeepSeekModel model, ModelConfig config, OperatorSettings settings)
+    public static ModelChildren Build(DeepSeekModel model, ModelConfig config, OperatorSettings settings, IReadOnlyDictionary<string, string>? horizontalPodAutoscalers = null)
     {
-        var context = ChildContext.Create(model, config, settings);
+        var context = ChildContext.Create(model, config, settings) with { HorizontalPodAutoscalers = horizontalPodAutoscalers ?? new Dictionary<string, string>() };
         var shards = Enumerable.Range(0, model.Spec.Experts.Shards).ToList();
         var placement = Internal.PlacementConfigMap.Placement(context);
         var endpoint = $"http://{context.Name}.{context.Namespace}.svc.{settings.ClusterDomain}:{model.Spec.Serving.Port}/v1";

@@ -36,7 +36,9 @@ public static class OperatorPermissions
     /// (<c>DeepSeekModelReconciler</c>: create, and delete those of an earlier source; cached by an informer), deletes
     /// the shards' Deployments, Services and PodDisruptionBudgets beyond a reduced shard count
     /// (<c>DeepSeekModelReconciler</c>: delete), and where the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>:
-    /// get) reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched).
+    /// get) reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched). It caches HorizontalPodAutoscalers, to leave the replicas of the Deployments they
+    /// target alone (<c>DeepSeekModelController</c>: list and watch), and the autoscaler writes the replicas of router
+    /// and shard Deployments through their scale subresource (<c>ModelAutoscaler</c>: patch).
     /// </summary>
     public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
     [
@@ -48,6 +50,8 @@ public static class OperatorPermissions
         new("", "events", ["create"]),
         new("", "pods", ["list", "watch", "create", "delete"]),
         new("apps", "deployments", OwnedAndPruned),
+        new("apps", "deployments/scale", ["patch"]),
+        new("autoscaling", "horizontalpodautoscalers", ["list", "watch"]),
         new("policy", "poddisruptionbudgets", OwnedAndPruned),
         new("networking.k8s.io", "networkpolicies", Owned),
         new("rbac.authorization.k8s.io", "roles", Owned),

@@ -69,16 +69,44 @@ public static class DeepSeekModelController
         // Of pods, only the config.json readers are watched: their phase and termination message drive the reconcile.
         var childOptions = informerOptions with { ResyncPeriod = TimeSpan.Zero, LabelSelector = ChildLabels.ManagedByKey + "=" + ChildLabels.ManagedBy };
         var readerOptions = childOptions with { LabelSelector = childOptions.LabelSelector + "," + ChildLabels.ComponentKey + "=" + ChildLabels.ConfigReader };
+        var deployments = Owned<V1Deployment>(childOptions);
         var caches = new ModelCaches(
-            models, Owned<V1Deployment>(childOptions), Owned<V1Service>(childOptions), Owned<V1PodDisruptionBudget>(childOptions), Owned<V1ConfigMap>(childOptions),
+            models, deployments, Owned<V1Service>(childOptions), Owned<V1PodDisruptionBudget>(childOptions), Owned<V1ConfigMap>(childOptions),
             Owned<V1ServiceAccount>(childOptions), Owned<V1Role>(childOptions), Owned<V1RoleBinding>(childOptions), Owned<V1NetworkPolicy>(childOptions),
-            Owned<V1Pod>(readerOptions));
+            Owned<V1Pod>(readerOptions),
+            Autoscalers(informerOptions with { ResyncPeriod = TimeSpan.Zero }));
         var informers = caches.All;
         var reconciler = new DeepSeekModelReconciler(
             caches, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, options.ResyncPeriod,
             loggers.CreateLogger<DeepSeekModelReconciler>());
         var controller = new ReconcileController(reconciler, queue, informers, controllerOptions, registry, time, loggers.CreateLogger<ReconcileController>());
         return new ManagedController(controller, informers);
+
+        // A HorizontalPodAutoscaler (KEDA's, or the user's) that starts or stops targeting a router or shard Deployment
+        // changes who sets its replicas: its model is reconciled.
+        Informer<V2HorizontalPodAutoscaler> Autoscalers(InformerOptions autoscalerOptions)
+        {
+            var informer = new Informer<V2HorizontalPodAutoscaler>(client, autoscalerOptions, time, loggers.CreateLogger<Informer<V2HorizontalPodAutoscaler>>());
+            void Target(V2HorizontalPodAutoscaler hpa)
+            {
+                if (hpa.Spec?.ScaleTargetRef is { Kind: "Deployment", Name: { } name } && deployments.Get(new ObjectKey(hpa.Metadata.NamespaceProperty ?? "", name)) is { } target)
+                {
+                    EnqueueOwner(queue, target);
+                }
+            }
+
+            informer.AddHandlers(new InformerHandlers<V2HorizontalPodAutoscaler>
+            {
+                Added = Target,
+                Updated = (old, hpa) =>
+                {
+                    Target(old);
+                    Target(hpa);
+                },
+                Deleted = Target,
+            });
+            return informer;
+        }
 
         Informer<T> Owned<T>(InformerOptions ownedOptions)
             where T : class, IKubernetesObject<V1ObjectMeta>

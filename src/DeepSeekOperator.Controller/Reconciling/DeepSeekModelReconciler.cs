@@ -53,8 +53,8 @@ public sealed class DeepSeekModelReconciler(
     /// <summary>The Ready and Progressing reason while a <see cref="ModelConfigReader"/> pod reads the checkpoint's config.json.</summary>
     public const string ReadingModelConfig = "ReadingModelConfig";
 
-    private const int StatusAttempts = 5;
     private readonly ChildClient children = new(client);
+    private readonly StatusWriter statusWriter = new(client, logger);
 
     // The architecture each model's reader pod (whose name carries the source's hash) reported, by model uid.
     private readonly ConcurrentDictionary<string, (string Pod, ModelConfig Config)> configs = new(StringComparer.Ordinal);
@@ -87,7 +87,7 @@ public sealed class DeepSeekModelReconciler(
                 return ReconcileResult.Done;
             }
 
-            desired = ModelChildren.Build(model, config, settings);
+            desired = ModelChildren.Build(model, config, settings, ReplicaOwnership.Targets(caches.HorizontalPodAutoscalers.List(), key.Namespace));
         }
         catch (InvalidModelSpecException exception)
         {
@@ -305,44 +305,8 @@ public sealed class DeepSeekModelReconciler(
         return ReconcileResult.Done;
     }
 
-    // Reads the model afresh, and writes the status computed from the current one unless it is the same; a conflict is
-    // retried with a fresh read. Whether anything was written.
-    private async Task<bool> WriteStatusAsync(ObjectKey key, Func<DeepSeekModelStatus?, DeepSeekModelStatus> compute, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            DeepSeekModel fresh;
-            try
-            {
-                var read = await client.CustomObjects.GetNamespacedCustomObjectAsync(
-                    DeepSeekModel.Group, DeepSeekModel.Version, key.Namespace, DeepSeekModel.Plural, key.Name, cancellationToken).ConfigureAwait(false);
-                fresh = KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
-            }
-            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return false;
-            }
-
-            var status = compute(fresh.Status);
-            if (fresh.Status is not null && KubernetesJson.Serialize(status) == KubernetesJson.Serialize(fresh.Status))
-            {
-                return false;
-            }
-
-            fresh.Status = status;
-            try
-            {
-                await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(
-                    fresh, DeepSeekModel.Group, DeepSeekModel.Version, key.Namespace, DeepSeekModel.Plural, key.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
-                ReconcileLog.StatusWritten(logger, key.ToString(), status.Phase?.ToString() ?? "");
-                return true;
-            }
-            catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.Conflict && attempt < StatusAttempts)
-            {
-                ReconcileLog.Conflict(logger, "status", key.ToString());
-            }
-        }
-    }
+    private Task<bool> WriteStatusAsync(ObjectKey key, Func<DeepSeekModelStatus?, DeepSeekModelStatus> compute, CancellationToken cancellationToken) =>
+        statusWriter.WriteAsync(key, compute, cancellationToken);
 
     // Conditions carry whole seconds, as the API server stores them.
     private DateTime Now()

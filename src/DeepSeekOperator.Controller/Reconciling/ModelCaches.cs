@@ -19,6 +19,7 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// <param name="RoleBindings">The serving pods' RoleBindings.</param>
 /// <param name="NetworkPolicies">The NetworkPolicies it manages.</param>
 /// <param name="ConfigReaders">The pods that read a checkpoint's config.json.</param>
+/// <param name="HorizontalPodAutoscalers">Every HorizontalPodAutoscaler: a Deployment one targets keeps the replicas it sets.</param>
 public sealed record ModelCaches(
     Informer<DeepSeekModel> Models,
     Informer<V1Deployment> Deployments,
@@ -29,11 +30,12 @@ public sealed record ModelCaches(
     Informer<V1Role> Roles,
     Informer<V1RoleBinding> RoleBindings,
     Informer<V1NetworkPolicy> NetworkPolicies,
-    Informer<V1Pod> ConfigReaders)
+    Informer<V1Pod> ConfigReaders,
+    Informer<V2HorizontalPodAutoscaler> HorizontalPodAutoscalers)
 {
     /// <summary>Every cache, for the controller to run and wait for.</summary>
     public IReadOnlyList<IInformer> All =>
-        [Models, Deployments, Services, DisruptionBudgets, ConfigMaps, ServiceAccounts, Roles, RoleBindings, NetworkPolicies, ConfigReaders];
+        [Models, Deployments, Services, DisruptionBudgets, ConfigMaps, ServiceAccounts, Roles, RoleBindings, NetworkPolicies, ConfigReaders, HorizontalPodAutoscalers];
 
     /// <summary>
     /// The cached object of <paramref name="desired"/>'s kind, namespace and name, or null when the cache has none.

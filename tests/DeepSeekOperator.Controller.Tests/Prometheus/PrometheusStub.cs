@@ -63,6 +63,14 @@ internal sealed class PrometheusStub : IAsyncDisposable
     /// <summary>Answers every request with a successful answer holding <paramref name="data"/> (the JSON of <c>data</c>).</summary>
     public void AnswerData(string data) => Answer(HttpStatusCode.OK, $$"""{"status":"success","data":{{data}}}""");
 
+    /// <summary>Answers each query with the JSON of <c>data</c> that <paramref name="data"/> gives for its expression.</summary>
+    public void AnswerQueries(Func<string, string> data) => _answer = async context =>
+    {
+        var query = context.Request.HasFormContentType ? (await context.Request.ReadFormAsync(context.RequestAborted))["query"].ToString() : context.Request.Query["query"].ToString();
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync($$"""{"status":"success","data":{{data(query)}}}""", context.RequestAborted);
+    };
+
     /// <summary>Never answers: each request completes <paramref name="received"/> and waits until the client gives up.</summary>
     public void Hang(TaskCompletionSource received) => _answer = async context =>
     {

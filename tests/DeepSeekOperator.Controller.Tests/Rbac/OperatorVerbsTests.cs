@@ -1,5 +1,6 @@
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Autoscaling;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
 using DeepSeekOperator.Controller.Rbac;
@@ -7,6 +8,7 @@ using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.Controller.Reconciling.Internal;
 using DeepSeekOperator.Controller.Tests.Children;
 using DeepSeekOperator.Controller.Tests.Hosting;
+using DeepSeekOperator.Controller.Tests.Prometheus;
 using DeepSeekOperator.Controller.Tests.Reconciling;
 using DeepSeekOperator.DevCluster;
 using k8s;
@@ -42,6 +44,8 @@ public sealed class OperatorVerbsTests
         await using var server = await ApiServer.StartAsync(new ApiServerOptions(), loggers);
         using var setup = new Kubernetes(new KubernetesClientConfiguration { Host = server.HttpUri!.ToString() });
         var children = new ChildClient(setup);
+        await using var prometheus = await PrometheusStub.StartAsync();
+        prometheus.AnswerData("""{"resultType":"vector","result":[{"metric":{},"value":[1735689600,"96"]}]}""");
         var directory = Directory.CreateTempSubdirectory("dsop-rbac-").FullName;
         try
         {
@@ -61,7 +65,10 @@ public sealed class OperatorVerbsTests
                     RetryPeriod = TimeSpan.FromMilliseconds(500),
                 },
                 // A short resync: the ServiceMonitor is not watched, an edit of it is put back by the next resync.
-                [DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = Samples.Settings, ResyncPeriod = TimeSpan.FromSeconds(1) })],
+                [
+                    DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = Samples.Settings, ResyncPeriod = TimeSpan.FromSeconds(1) }),
+                    ModelAutoscaler.Factory(new ModelAutoscalerOptions()),
+                ],
                 logging => logging.ClearProviders());
             await using (host)
             {
@@ -108,6 +115,16 @@ public sealed class OperatorVerbsTests
                 HostPath("/models/b")(changed);
                 await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(changed, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "ckpt");
                 await Operators.EventuallyAsync(async () => !await ReaderExistsAsync(setup, first), Patience, "the earlier reader deleted");
+
+                // Autoscaled: the autoscaler writes the router's scale.
+                await CreateModelAsync(setup, "scaled", m => m.Spec = m.Spec with
+                {
+                    Autoscaling = m.Spec.Autoscaling with { Enabled = true, PrometheusUrl = prometheus.BaseAddress.ToString(), Interval = "1s" },
+                });
+                await Operators.EventuallyAsync(
+                    async () => (await setup.AppsV1.ListNamespacedDeploymentAsync(Models)).Items.Any(d => d.Metadata.Name == "scaled-router" && d.Spec.Replicas > 1),
+                    Patience,
+                    "the autoscaled router scaled up");
 
                 // An invalid spec: a Warning Event.
                 await CreateModelAsync(setup, "broken", m => m.Spec = m.Spec with { Experts = m.Spec.Experts with { Shards = 17 } });

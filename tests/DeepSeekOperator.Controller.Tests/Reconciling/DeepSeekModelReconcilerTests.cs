@@ -293,6 +293,73 @@ public sealed class DeepSeekModelReconcilerTests
         Assert.Equal(DeepSeekModelReconciler.ReadingModelConfig, (await world.ReadModelAsync()).Status!.Conditions!.Single(c => c.Type == ConditionTypes.Ready).Reason);
     }
 
+    [Fact]
+    public async Task AutoscalingEnabled_CreatedWithTheLastDecisionOrTheClampedSpec_LiveReplicasLeftAlone()
+    {
+        await using var world = await World.StartAsync();
+        await world.ModelAsync(model => model.Spec = model.Spec with
+        {
+            Autoscaling = model.Spec.Autoscaling with
+            {
+                Enabled = true,
+                PrometheusUrl = "http://prometheus.monitoring:9090",
+                Routers = model.Spec.Autoscaling.Routers with { MinReplicas = 2, MaxReplicas = 5 },
+            },
+        });
+        await world.ReconcileAsync();
+        var router = await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Namespace);
+        Assert.Equal(2, router.Spec.Replicas);
+        Assert.Equal(ReplicaOwnership.Autoscaler, router.Metadata.Annotations[ReplicaOwnership.AnnotationKey]);
+
+        // The autoscaler scaled the router and decided 3 for shard 1, whose Deployment is then deleted.
+        await world.Client.AppsV1.PatchNamespacedDeploymentScaleAsync(new V1Patch("""{"spec":{"replicas":4}}""", V1Patch.PatchType.MergePatch), "tiny-router", Namespace);
+        var model = await world.ReadModelAsync();
+        model.Status = model.Status! with { Autoscaling = new AutoscalingStatus { Shards = [new ShardScalingDecision { Index = 1, Current = 1, Desired = 3 }] } };
+        await world.Client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(model, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, Key.Name);
+        await world.StatusCachedAsync(status => status?.Autoscaling?.Shards is [_]);
+        await world.Client.AppsV1.DeleteNamespacedDeploymentAsync("tiny-shard-1", Namespace);
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        Assert.Equal(4, (await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Namespace)).Spec.Replicas);
+        Assert.Equal(3, (await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-shard-1", Namespace)).Spec.Replicas);
+        Assert.Equal(1, (await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-shard-2", Namespace)).Spec.Replicas);
+    }
+
+    [Fact]
+    public async Task HorizontalPodAutoscalerTargetsTheRouter_ItsReplicasLeftAlone_UntilTheAutoscalerGoes()
+    {
+        await using var world = await World.StartAsync();
+        await world.ModelAsync();
+        var hpa = new V2HorizontalPodAutoscaler
+        {
+            Metadata = new V1ObjectMeta { Name = "keda-hpa-tiny", NamespaceProperty = Namespace },
+            Spec = new V2HorizontalPodAutoscalerSpec
+            {
+                ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "tiny-router" },
+                MinReplicas = 1,
+                MaxReplicas = 10,
+            },
+        };
+        await world.Client.AutoscalingV2.CreateNamespacedHorizontalPodAutoscalerAsync(hpa, Namespace);
+        await world.AutoscalersCachedAsync(1);
+        await world.ReconcileAsync();
+        var router = await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Namespace);
+        Assert.Equal(1, router.Spec.Replicas);
+        Assert.Equal("HorizontalPodAutoscaler/keda-hpa-tiny", router.Metadata.Annotations[ReplicaOwnership.AnnotationKey]);
+        Assert.Equal(ReplicaOwnership.Spec, (await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-shard-0", Namespace)).Metadata.Annotations[ReplicaOwnership.AnnotationKey]);
+
+        await world.Client.AppsV1.PatchNamespacedDeploymentScaleAsync(new V1Patch("""{"spec":{"replicas":6}}""", V1Patch.PatchType.MergePatch), "tiny-router", Namespace);
+        await world.ReconcileAsync();
+        Assert.Equal(6, (await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Namespace)).Spec.Replicas);
+
+        await world.Client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync("keda-hpa-tiny", Namespace);
+        await world.AutoscalersCachedAsync(0);
+        await world.ReconcileAsync();
+        router = await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Namespace);
+        Assert.Equal(1, router.Spec.Replicas);
+        Assert.Equal(ReplicaOwnership.Spec, router.Metadata.Annotations[ReplicaOwnership.AnnotationKey]);
+    }
+
     private static Action<DeepSeekModel> HostPath(string path) => model => model.Spec = HostPathSpec(model.Spec, path);
 
     private static DeepSeekModelSpec HostPathSpec(DeepSeekModelSpec spec, string path) =>
@@ -310,7 +377,8 @@ public sealed class DeepSeekModelReconcilerTests
             Models = models;
             Caches = new ModelCaches(
                 models, Cache<V1Deployment>(api.Client), Cache<V1Service>(api.Client), Cache<V1PodDisruptionBudget>(api.Client), Cache<V1ConfigMap>(api.Client),
-                Cache<V1ServiceAccount>(api.Client), Cache<V1Role>(api.Client), Cache<V1RoleBinding>(api.Client), Cache<V1NetworkPolicy>(api.Client), Cache<V1Pod>(api.Client));
+                Cache<V1ServiceAccount>(api.Client), Cache<V1Role>(api.Client), Cache<V1RoleBinding>(api.Client), Cache<V1NetworkPolicy>(api.Client), Cache<V1Pod>(api.Client),
+                Cache<V2HorizontalPodAutoscaler>(api.Client));
             informerRun = Task.WhenAll(Caches.All.Select(cache => cache.RunAsync(stop.Token)));
             Reconciler = NewReconciler();
             Children = new ChildClient(api.Client);
@@ -438,6 +506,12 @@ public sealed class DeepSeekModelReconcilerTests
                 await Task.Delay(20);
             }
         }
+
+        /// <summary>Waits until the cache holds <paramref name="count"/> HorizontalPodAutoscalers.</summary>
+        public Task AutoscalersCachedAsync(int count) => EventuallyAsync(() => Task.FromResult(Caches.HorizontalPodAutoscalers.List().Count == count));
+
+        /// <summary>Waits until the cached model's status satisfies <paramref name="condition"/>.</summary>
+        public Task StatusCachedAsync(Func<DeepSeekModelStatus?, bool> condition) => EventuallyAsync(() => Task.FromResult(condition(Models.Get(Key)?.Status)));
 
         /// <summary>Waits until every cache the reconciler reads holds what the API server has now, object by object.</summary>
         public Task CachesCurrentAsync() => EventuallyAsync(async () =>

@@ -38,6 +38,9 @@ internal sealed partial record ChildContext
 
     public OperatorSettings Settings { get; }
 
+    /// <summary>The Deployments HorizontalPodAutoscalers scale, by name, with the autoscaler's name.</summary>
+    public IReadOnlyDictionary<string, string> HorizontalPodAutoscalers { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Experts each shard holds per MoE layer: every expert once, spread evenly, plus the redundant slots.</summary>
     public int SlotsPerShard => PlacementGenerator.MinimumSlotsPerShard(Config.NRoutedExperts, Spec.Experts.Shards) + Spec.Experts.RedundantSlots;
 

@@ -2,13 +2,14 @@ using k8s.Models;
 
 namespace DeepSeekOperator.Controller.Children.Internal;
 
-/// <summary>The router Deployment <c>&lt;model&gt;-router</c>: <c>spec.router.replicas</c> pods serving the OpenAI API.</summary>
+/// <summary>The router Deployment <c>&lt;model&gt;-router</c>: <c>spec.router.replicas</c> pods serving the OpenAI API
+/// (see <see cref="DeploymentReplicas"/> for who sets them when they are scaled).</summary>
 internal static class RouterDeployment
 {
     public static V1Deployment Build(ChildContext context)
     {
         var http = new V1ContainerPort { Name = ServingArgs.HttpPortName, ContainerPort = context.Spec.Serving.Port, Protocol = "TCP" };
-        return new V1Deployment
+        return DeploymentReplicas.Router(context, new V1Deployment
         {
             ApiVersion = "apps/v1",
             Kind = "Deployment",
@@ -20,6 +21,6 @@ internal static class RouterDeployment
                 Template = PodTemplates.Build(
                     context, ChildLabels.Router, shard: null, context.Spec.Router, ServingArgs.Router(context), [http], http, readsApi: true),
             },
-        };
+        });
     }
 }

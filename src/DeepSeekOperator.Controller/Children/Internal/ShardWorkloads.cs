@@ -27,7 +27,7 @@ internal static class ShardWorkloads
                 LabelSelector = new V1LabelSelector { MatchLabels = context.Selector(ChildLabels.ShardComponent, shard) },
             },
         ];
-        return new V1Deployment
+        return DeploymentReplicas.Shard(context, new V1Deployment
         {
             ApiVersion = "apps/v1",
             Kind = "Deployment",
@@ -38,7 +38,7 @@ internal static class ShardWorkloads
                 Selector = new V1LabelSelector { MatchLabels = context.Selector(ChildLabels.ShardComponent, shard) },
                 Template = template,
             },
-        };
+        }, shard);
     }
 
     /// <summary>The headless Service: gRPC for the routers, metrics for the ServiceMonitor; not-ready pods stay out.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeepSeekOperator.Controller.Children;
 using k8s;
 using k8s.Models;
 
@@ -13,7 +14,9 @@ namespace DeepSeekOperator.Controller.Reconciling.Internal;
 /// A live object differs from the desired one only where a value the operator sets is missing or different; fields the
 /// server defaults or allocates (a Deployment's <c>strategy</c>, a Service's <c>clusterIP</c>, a container's
 /// <c>terminationMessagePath</c>) are not among the desired fields, so a second reconcile writes nothing. Lists are
-/// compared element by element and must have the same length. A field the operator stops setting is not removed.
+/// compared element by element and must have the same length. A field the operator stops setting is not removed. A
+/// router or shard Deployment's <c>spec.replicas</c> is owned only while <see cref="ReplicaOwnership.ReplicasOwned"/>:
+/// otherwise an autoscaler sets it, and the live count is kept.
 /// </remarks>
 internal static class OwnedFields
 {
@@ -22,7 +25,7 @@ internal static class OwnedFields
     /// <summary>Whether <paramref name="live"/> already holds every owned field of <paramref name="desired"/>.</summary>
     public static bool Match(IKubernetesObject<V1ObjectMeta> desired, IKubernetesObject<V1ObjectMeta> live)
     {
-        var want = ToJson(desired);
+        var want = Owned(desired);
         var have = ToJson(live);
         return Contains(have["metadata"]?["labels"], want["metadata"]?["labels"])
             && Contains(have["metadata"]?["annotations"], want["metadata"]?["annotations"])
@@ -37,7 +40,7 @@ internal static class OwnedFields
     /// </summary>
     public static string Merge(IKubernetesObject<V1ObjectMeta> desired, IKubernetesObject<V1ObjectMeta> live)
     {
-        var want = ToJson(desired);
+        var want = Owned(desired);
         var result = ToJson(live);
         var metadata = result["metadata"]!.AsObject();
         foreach (var map in new[] { "labels", "annotations" })
@@ -55,6 +58,18 @@ internal static class OwnedFields
         }
 
         return result.ToJsonString();
+    }
+
+    // The desired object without the replicas an autoscaler sets.
+    private static JsonObject Owned(IKubernetesObject<V1ObjectMeta> desired)
+    {
+        var want = ToJson(desired);
+        if (desired is V1Deployment deployment && !ReplicaOwnership.ReplicasOwned(deployment))
+        {
+            want["spec"]?.AsObject().Remove("replicas");
+        }
+
+        return want;
     }
 
     private static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj) => JsonNode.Parse(KubernetesJson.Serialize(obj))!.AsObject();

@@ -1,0 +1,49 @@
+using System.Globalization;
+using DeepSeekOperator.Api.V1Alpha1;
+
+namespace DeepSeekOperator.Controller.Autoscaling.Internal;
+
+/// <summary>One component's part of an autoscaling pass: what was read and what was decided.</summary>
+/// <param name="Component">The <c>component</c> label: <c>router</c> or <c>shard-&lt;k&gt;</c>.</param>
+/// <param name="Shard">The shard's index; null for the routers.</param>
+/// <param name="Deployment">The Deployment scaled.</param>
+/// <param name="Metric">The metric's name in messages: the built-in one, or <c>query</c>.</param>
+/// <param name="Target">The target value per replica.</param>
+/// <param name="Current">The Deployment's replicas when the pass read it.</param>
+/// <param name="Total">The component's total load; null when it could not be read.</param>
+/// <param name="Decision">The decision; null when the load could not be read.</param>
+/// <param name="Error">Why the load could not be read, naming the query; null when it was.</param>
+internal sealed record ComponentPass(
+    string Component, int? Shard, string Deployment, string Metric, double Target, int Current, double? Total, ReplicaDecision? Decision, string? Error)
+{
+    /// <summary>The replicas to have: the decision's, or the current count when there is none.</summary>
+    public int Desired => Decision?.Desired ?? Current;
+
+    /// <summary>The load per replica.</summary>
+    public double? PerReplica => Total / Current;
+
+    /// <summary>The component as Events and conditions name it.</summary>
+    public string Name => Shard is null ? "routers" : Component;
+
+    /// <summary>The message of the Event of a change: <c>routers: inflightRequests 96 for 1 replica (target 32): 1 → 3</c>.</summary>
+    public string ChangeMessage => string.Create(CultureInfo.InvariantCulture,
+        $"{Name}: {Metric} {Number(Total ?? 0)} for {Current} {(Current == 1 ? "replica" : "replicas")} (target {Number(Target)}): {Current} → {Desired}");
+
+    /// <summary>Why the decision was held back, in the HorizontalPodAutoscaler's words; null when it was not.</summary>
+    public string? LimitMessage => Decision?.Limit switch
+    {
+        ScalingLimit.TooFewReplicas => $"{Name}: the desired replica count is less than the minimum replica count ({Decision.Recommended} recommended, {Desired} kept)",
+        ScalingLimit.TooManyReplicas => $"{Name}: the desired replica count is more than the maximum replica count ({Decision.Recommended} recommended, {Desired} kept)",
+        ScalingLimit.ScaleUpLimit => $"{Name}: the desired replica count is increasing faster than the maximum scale rate ({Decision.Recommended} recommended, {Desired} this step)",
+        ScalingLimit.ScaleDownLimit => $"{Name}: the desired replica count is decreasing faster than the maximum scale rate ({Decision.Recommended} recommended, {Desired} this step)",
+        _ => null,
+    };
+
+    /// <summary>The decision as the status records it.</summary>
+    public ScalingDecision Status => new() { Current = Current, Desired = Desired, MetricValue = PerReplica };
+
+    /// <summary>The decision of a shard as the status records it.</summary>
+    public ShardScalingDecision ShardStatus => new() { Index = Shard ?? 0, Current = Current, Desired = Desired, MetricValue = PerReplica };
+
+    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+}
