@@ -22,7 +22,8 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// created when missing (and those of an earlier source deleted), its termination message parsed once it succeeded and
 /// kept in memory per model and source, and its failure reported as <see cref="ModelConfigUnavailable"/> until the
 /// source or image changes. The succeeded pod stays, so an operator that restarts reads it rather than running another.
-/// Shard Deployments, Services and PodDisruptionBudgets beyond a reduced shard count are deleted.
+/// Shard Deployments, Services and PodDisruptionBudgets beyond a reduced shard count are deleted. The placement
+/// ConfigMap's data is written only when it is created or no longer fits the spec (see <see cref="ModelChildren.Build"/>).
 /// </summary>
 /// <param name="caches">The models' cache, and those of the children whose number follows the spec (pruned when it shrinks).</param>
 /// <param name="client">The client children and status are written with.</param>
@@ -87,6 +88,12 @@ public sealed class DeepSeekModelReconciler(
             }
 
             desired = ModelChildren.Build(model, config, settings);
+
+            // The placement ConfigMap records the published placement (the rebalancer's revisions): kept while it fits.
+            if (await children.ReadAsync(desired.PlacementConfigMap, cancellationToken).ConfigureAwait(false) is V1ConfigMap published)
+            {
+                desired = ModelChildren.Build(model, config, settings, published);
+            }
         }
         catch (InvalidModelSpecException exception)
         {
