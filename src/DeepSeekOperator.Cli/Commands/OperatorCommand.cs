@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Reconciling;
 
 namespace DeepSeekOperator.Cli.Commands;
@@ -83,16 +84,18 @@ internal static partial class OperatorCommand
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            var settings = new OperatorSettings { RuntimeImage = Given(parseResult.CommandResult, runtimeImage, DefaultRuntimeImage) };
             var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions
             {
-                Settings = new OperatorSettings { RuntimeImage = Given(parseResult.CommandResult, runtimeImage, DefaultRuntimeImage) },
+                Settings = settings,
                 Namespace = parseResult.GetValue(watched),
                 Workers = Given(parseResult.CommandResult, workers, DefaultWorkers),
             });
+            var rebalancer = RebalancerController.Factory(new RebalancerOptions { Settings = settings, Namespace = parseResult.GetValue(watched) });
             OperatorHost host;
             try
             {
-                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller], cancellationToken: cancellationToken).ConfigureAwait(false);
+                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller, rebalancer], cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or YamlDotNet.Core.YamlException or IOException or UnauthorizedAccessException)
             {

@@ -6,6 +6,7 @@ using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.DevCluster;
 using k8s;
@@ -226,15 +227,13 @@ internal static class RunCommand
 
         private static async Task<OperatorHost> StartOperatorAsync(string kubeconfig, string ns, CancellationToken cancellationToken)
         {
-            var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions
-            {
-                Settings = new OperatorSettings { RuntimeImage = $"{DevClusterUp.ProjectImage}:{VersionCommand.Version}" },
-                Namespace = ns,
-            });
+            var settings = new OperatorSettings { RuntimeImage = $"{DevClusterUp.ProjectImage}:{VersionCommand.Version}" };
+            var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = settings, Namespace = ns });
+            var rebalancer = RebalancerController.Factory(new RebalancerOptions { Settings = settings, Namespace = ns });
             var options = new OperatorHostOptions { Kubeconfig = kubeconfig, LeaseNamespace = ns, BindAddress = "127.0.0.1", Port = 0 };
             try
             {
-                return await OperatorHost.StartAsync(options, [controller], Quiet, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return await OperatorHost.StartAsync(options, [controller, rebalancer], Quiet, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {

@@ -36,7 +36,8 @@ public static class OperatorPermissions
     /// get, create, list and delete those of an earlier source; cached by an informer), deletes the shards' Deployments,
     /// Services and PodDisruptionBudgets beyond a reduced shard count (<c>DeepSeekModelReconciler</c>: delete), and where
     /// the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>: get) reads, creates and replaces ServiceMonitors
-    /// (<c>ChildClient</c>; not cached, so neither listed nor watched).
+    /// (<c>ChildClient</c>; not cached, so neither listed nor watched). The rebalancer needs nothing more: it caches the
+    /// models and router pods, reads and replaces the placement ConfigMap, reads a reader pod, and writes status and Events.
     /// </summary>
     public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
     [

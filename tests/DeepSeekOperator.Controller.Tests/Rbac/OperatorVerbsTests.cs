@@ -2,6 +2,7 @@ using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Rbac;
 using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.Controller.Reconciling.Internal;
@@ -61,7 +62,10 @@ public sealed class OperatorVerbsTests
                     RetryPeriod = TimeSpan.FromMilliseconds(500),
                 },
                 // A short resync: the ServiceMonitor is not watched, an edit of it is put back by the next resync.
-                [DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = Samples.Settings, ResyncPeriod = TimeSpan.FromSeconds(1) })],
+                [
+                    DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = Samples.Settings, ResyncPeriod = TimeSpan.FromSeconds(1) }),
+                    RebalancerController.Factory(new RebalancerOptions { Settings = Samples.Settings }),
+                ],
                 logging => logging.ClearProviders());
             await using (host)
             {
