@@ -296,7 +296,9 @@ public sealed class RebalancerTests
                     NamespaceProperty = Namespace,
                     Labels = new Dictionary<string, string>
                     {
-                        [ChildLabels.InstanceKey] = Name, [ChildLabels.ComponentKey] = ChildLabels.Router, [ChildLabels.ManagedByKey] = ChildLabels.ManagedBy,
+                        [ChildLabels.InstanceKey] = Name,
+                        [ChildLabels.ComponentKey] = ChildLabels.Router,
+                        [ChildLabels.ManagedByKey] = ChildLabels.ManagedBy,
                     },
                 },
                 Spec = new V1PodSpec { Containers = [new V1Container { Name = "dsop", Image = "dsop:test" }] },
