@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Placement;
 
@@ -9,6 +10,11 @@ namespace DeepSeekOperator.Controller.Placement;
 /// (mounted in shard k's pods as their <c>placement.json</c>). While a new revision rolls out, the shards' keys
 /// hold it one after another before the routers' key does; otherwise every key holds the same revision.
 /// </summary>
+/// <remarks>
+/// Every key holds a whole placement, as every shard validates the whole of its file: at DeepSeek-V3's dimensions
+/// (58 MoE layers, 32 shards of 9 slots) that is about 65 KB of one-line JSON per key, 2.1 MB for the 33 keys, more
+/// than the 1 MiB a Kubernetes ConfigMap may hold (the dev cluster takes it).
+/// </remarks>
 /// <param name="Routers">The placement of <see cref="RoutersKey"/>.</param>
 /// <param name="Shards">The placement of each shard's key, in shard order.</param>
 public sealed record PublishedPlacement(ExpertPlacement Routers, IReadOnlyList<ExpertPlacement> Shards)
@@ -65,13 +71,23 @@ public sealed record PublishedPlacement(ExpertPlacement Routers, IReadOnlyList<E
         return newest;
     }
 
+    /// <summary>
+    /// <paramref name="placement"/> as one line of JSON, the form the ConfigMap holds: a ConfigMap holds at most 1 MiB,
+    /// and the indented form of a DeepSeek-V3 placement is five times longer.
+    /// </summary>
+    public static string Json(ExpertPlacement placement)
+    {
+        ArgumentNullException.ThrowIfNull(placement);
+        return JsonNode.Parse(placement.Serialize())!.ToJsonString();
+    }
+
     /// <summary>The ConfigMap data holding this record.</summary>
     public Dictionary<string, string> Data()
     {
-        var data = new Dictionary<string, string>(StringComparer.Ordinal) { [RoutersKey] = Routers.Serialize() };
+        var data = new Dictionary<string, string>(StringComparer.Ordinal) { [RoutersKey] = Json(Routers) };
         for (var shard = 0; shard < Shards.Count; shard++)
         {
-            data[ShardKey(shard)] = Shards[shard].Serialize();
+            data[ShardKey(shard)] = Json(Shards[shard]);
         }
 
         return data;

@@ -206,7 +206,7 @@ public sealed class Rebalancer : IReconciler
         configMap.Metadata.Annotations ??= new Dictionary<string, string>();
         configMap.Metadata.Annotations[ImbalanceBeforeAnnotation] = current.ToString("R", CultureInfo.InvariantCulture);
         configMap.Metadata.Annotations[ImbalanceAfterAnnotation] = after.ToString("R", CultureInfo.InvariantCulture);
-        configMap.Data[PublishedPlacement.ShardKey(0)] = planned.Serialize();
+        configMap.Data[PublishedPlacement.ShardKey(0)] = PublishedPlacement.Json(planned);
         await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
         waits[ObjectKey.Of(model)] = new ShardWait(planned.Revision, 0, time.GetUtcNow());
         RebalancerLog.RolloutStarted(logger, ns + "/" + name, planned.Revision, current, after);
@@ -254,7 +254,7 @@ public sealed class Rebalancer : IReconciler
         var now = time.GetUtcNow();
         if (next < shards)
         {
-            configMap.Data[PublishedPlacement.ShardKey(next)] = placement.Serialize();
+            configMap.Data[PublishedPlacement.ShardKey(next)] = PublishedPlacement.Json(placement);
             await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Metadata.Name, key.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             waits[key] = new ShardWait(revision, next, now);
             RebalancerLog.ShardGiven(logger, key.ToString(), revision, next);
@@ -264,7 +264,7 @@ public sealed class Rebalancer : IReconciler
             return ReconcileResult.Requeue(options.PollInterval);
         }
 
-        configMap.Data[PublishedPlacement.RoutersKey] = placement.Serialize();
+        configMap.Data[PublishedPlacement.RoutersKey] = PublishedPlacement.Json(placement);
         await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Metadata.Name, key.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         waits.TryRemove(key, out _);
         due[key] = now + interval;

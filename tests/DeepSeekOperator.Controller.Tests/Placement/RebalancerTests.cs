@@ -66,7 +66,8 @@ public sealed class RebalancerTests
         var published = Assert.Single((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == Rebalancer.PlacementPublished);
         Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"Published placement revision 2 (imbalance {before:0.00} → {after:0.00})"), published.Message, StringComparison.Ordinal);
         Assert.Equal(after, await world.GaugeAsync());
-        Assert.Equal(ExpertPlacement.Parse((await world.ConfigMapAsync()).Data["shard-3.json"]).Serialize(), (await world.ConfigMapAsync()).Data["placement.json"]);
+        var data = (await world.ConfigMapAsync()).Data;
+        Assert.Equal(data["shard-3.json"], data["placement.json"]);
     }
 
     [Fact]
