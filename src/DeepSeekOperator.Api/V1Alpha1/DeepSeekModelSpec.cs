@@ -155,6 +155,11 @@ public sealed record SyntheticSource
     [JsonPropertyName("seed")]
     [Minimum(0), Maximum(int.MaxValue)]
     public long Seed { get; init; }
+
+    /// <summary>How strongly the gate favours low-numbered experts, making expert load uneven: 0 (none) to 1 (strong).</summary>
+    [JsonPropertyName("skew")]
+    [Minimum(0), Maximum(1)]
+    public double Skew { get; init; }
 }
 
 /// <summary>The container image and device the model runs on.</summary>

@@ -97,6 +97,11 @@ public sealed record PlacementStatus
     [JsonPropertyName("imbalance")]
     [Minimum(0)]
     public double? Imbalance { get; init; }
+
+    /// <summary>Max over mean shard load under the placement this revision replaced, from the load it was planned for.</summary>
+    [JsonPropertyName("imbalanceBefore")]
+    [Minimum(0)]
+    public double? ImbalanceBefore { get; init; }
 }
 
 /// <summary>The autoscaler's last decisions.</summary>

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using DeepSeekOperator.Controller.Autoscaling;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Reconciling;
 
 namespace DeepSeekOperator.Cli.Commands;
@@ -84,17 +85,19 @@ internal static partial class OperatorCommand
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            var settings = new OperatorSettings { RuntimeImage = Given(parseResult.CommandResult, runtimeImage, DefaultRuntimeImage) };
             var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions
             {
-                Settings = new OperatorSettings { RuntimeImage = Given(parseResult.CommandResult, runtimeImage, DefaultRuntimeImage) },
+                Settings = settings,
                 Namespace = parseResult.GetValue(watched),
                 Workers = Given(parseResult.CommandResult, workers, DefaultWorkers),
             });
+            var rebalancer = RebalancerController.Factory(new RebalancerOptions { Settings = settings, Namespace = parseResult.GetValue(watched) });
             OperatorHost host;
             try
             {
                 var autoscaler = ModelAutoscaler.Factory(new ModelAutoscalerOptions { Namespace = parseResult.GetValue(watched) });
-                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller, autoscaler], cancellationToken: cancellationToken).ConfigureAwait(false);
+                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller, autoscaler, rebalancer], cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or YamlDotNet.Core.YamlException or IOException or UnauthorizedAccessException)
             {

@@ -7,6 +7,7 @@ using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Autoscaling;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.DevCluster;
 using k8s;
@@ -227,16 +228,14 @@ internal static class RunCommand
 
         private static async Task<OperatorHost> StartOperatorAsync(string kubeconfig, string ns, CancellationToken cancellationToken)
         {
-            var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions
-            {
-                Settings = new OperatorSettings { RuntimeImage = $"{DevClusterUp.ProjectImage}:{VersionCommand.Version}" },
-                Namespace = ns,
-            });
+            var settings = new OperatorSettings { RuntimeImage = $"{DevClusterUp.ProjectImage}:{VersionCommand.Version}" };
+            var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = settings, Namespace = ns });
+            var rebalancer = RebalancerController.Factory(new RebalancerOptions { Settings = settings, Namespace = ns });
             var options = new OperatorHostOptions { Kubeconfig = kubeconfig, LeaseNamespace = ns, BindAddress = "127.0.0.1", Port = 0 };
             try
             {
                 var autoscaler = ModelAutoscaler.Factory(new ModelAutoscalerOptions { Namespace = ns });
-                return await OperatorHost.StartAsync(options, [controller, autoscaler], Quiet, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return await OperatorHost.StartAsync(options, [controller, autoscaler, rebalancer], Quiet, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {

@@ -1,5 +1,6 @@
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children.Internal;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Placement;
 using k8s;
@@ -23,10 +24,14 @@ public sealed record ModelChildren
     /// <summary>Binds <see cref="Role"/> to <see cref="ServiceAccount"/>.</summary>
     public required V1RoleBinding RoleBinding { get; init; }
 
-    /// <summary>The expert placement held by <see cref="PlacementConfigMap"/>.</summary>
+    /// <summary>The expert placement routers dispatch with: <see cref="PlacementConfigMap"/>'s <c>placement.json</c>.</summary>
     public required ExpertPlacement Placement { get; init; }
 
-    /// <summary><c>&lt;model&gt;-placement</c>, key <c>placement.json</c>, mounted in every pod.</summary>
+    /// <summary>
+    /// <c>&lt;model&gt;-placement</c>, the record of the published placement (<see cref="PublishedPlacement"/>): key
+    /// <c>placement.json</c> mounted in router pods, <c>shard-&lt;k&gt;.json</c> in shard k's. Without data when the
+    /// published one fits the spec and is to be left as it is.
+    /// </summary>
     public required V1ConfigMap PlacementConfigMap { get; init; }
 
     /// <summary><c>&lt;model&gt;-config</c>, key <c>serving.json</c>: the serving settings.</summary>
@@ -74,20 +79,24 @@ public sealed record ModelChildren
     /// The Deployments of the namespace that HorizontalPodAutoscalers scale (<see cref="ReplicaOwnership.Targets"/>):
     /// those of the model are built with the spec's count and left to their autoscaler afterwards.
     /// </param>
+    /// <param name="publishedPlacement">
+    /// The placement ConfigMap as it is, null when there is none: kept while it fits the spec, else followed by a
+    /// Contiguous placement at its next revision; revision 1 when there is none.
+    /// </param>
     /// <exception cref="InvalidModelSpecException">A field makes a child impossible (a name too long, more shards than experts …); it names the field.</exception>
-    public static ModelChildren Build(DeepSeekModel model, ModelConfig config, OperatorSettings settings, IReadOnlyDictionary<string, string>? horizontalPodAutoscalers = null)
+    public static ModelChildren Build(DeepSeekModel model, ModelConfig config, OperatorSettings settings, IReadOnlyDictionary<string, string>? horizontalPodAutoscalers = null, V1ConfigMap? publishedPlacement = null)
     {
         var context = ChildContext.Create(model, config, settings) with { HorizontalPodAutoscalers = horizontalPodAutoscalers ?? new Dictionary<string, string>() };
         var shards = Enumerable.Range(0, model.Spec.Experts.Shards).ToList();
-        var placement = Internal.PlacementConfigMap.Placement(context);
+        var (placement, kept) = Internal.PlacementConfigMap.Resolve(context, publishedPlacement);
         var endpoint = $"http://{context.Name}.{context.Namespace}.svc.{settings.ClusterDomain}:{model.Spec.Serving.Port}/v1";
         return new ModelChildren
         {
             ServiceAccount = ServingRbac.ServiceAccount(context),
             Role = ServingRbac.Role(context),
             RoleBinding = ServingRbac.RoleBinding(context),
-            Placement = placement,
-            PlacementConfigMap = Internal.PlacementConfigMap.Build(context, placement),
+            Placement = placement.Routers,
+            PlacementConfigMap = Internal.PlacementConfigMap.Build(context, kept ? null : placement),
             ConfigConfigMap = ServingConfigMap.Build(context, endpoint),
             RouterDeployment = Internal.RouterDeployment.Build(context),
             ShardDeployments = [.. shards.Select(k => ShardWorkloads.Deployment(context, k))],

@@ -187,7 +187,7 @@ public sealed class ExpertLoad
     }
 }
 
-/// <summary>A router's expert-load snapshot that cannot be read or does not fit the model.</summary>
+/// <summary>A router's answer (its expert-load snapshot or its placement state) that cannot be read or does not fit the model.</summary>
 public sealed class ExpertLoadException : Exception
 {
     /// <summary>Creates the exception with a message naming the router and field, and the error that revealed it, if any.</summary>

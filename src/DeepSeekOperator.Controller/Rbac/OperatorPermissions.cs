@@ -36,9 +36,11 @@ public static class OperatorPermissions
     /// (<c>DeepSeekModelReconciler</c>: create, and delete those of an earlier source; cached by an informer), deletes
     /// the shards' Deployments, Services and PodDisruptionBudgets beyond a reduced shard count
     /// (<c>DeepSeekModelReconciler</c>: delete), and where the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>:
-    /// get) reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched). It caches HorizontalPodAutoscalers, to leave the replicas of the Deployments they
+    /// get) reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched). It caches
+    /// HorizontalPodAutoscalers, to leave the replicas of the Deployments they
     /// target alone (<c>DeepSeekModelController</c>: list and watch), and the autoscaler writes the replicas of router
     /// and shard Deployments through their scale subresource (<c>ModelAutoscaler</c>: patch).
+    /// The rebalancer caches the models and router pods, replaces the placement ConfigMap, and writes status and Events.
     /// </summary>
     public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
     [

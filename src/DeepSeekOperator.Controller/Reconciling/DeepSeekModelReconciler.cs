@@ -23,7 +23,8 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// created when missing (and those of an earlier source deleted), its termination message parsed once it succeeded and
 /// kept in memory per model and source, and its failure reported as <see cref="ModelConfigUnavailable"/> until the
 /// source or image changes. The succeeded pod stays, so an operator that restarts reads it rather than running another.
-/// Shard Deployments, Services and PodDisruptionBudgets beyond a reduced shard count are deleted.
+/// Shard Deployments, Services and PodDisruptionBudgets beyond a reduced shard count are deleted. The placement
+/// ConfigMap's data is written only when it is created or no longer fits the spec (see <see cref="ModelChildren.Build"/>).
 /// </summary>
 /// <param name="caches">The models' cache and the children's, which the reconciler reads instead of the API server.</param>
 /// <param name="client">The client children and status are written with.</param>
@@ -87,7 +88,14 @@ public sealed class DeepSeekModelReconciler(
                 return ReconcileResult.Done;
             }
 
-            desired = ModelChildren.Build(model, config, settings, ReplicaOwnership.Targets(caches.HorizontalPodAutoscalers.List(), key.Namespace));
+            var replicaTargets = ReplicaOwnership.Targets(caches.HorizontalPodAutoscalers.List(), key.Namespace);
+            desired = ModelChildren.Build(model, config, settings, replicaTargets);
+
+            // The placement ConfigMap records the published placement (the rebalancer's revisions): kept while it fits.
+            if (caches.Get(desired.PlacementConfigMap) is V1ConfigMap published)
+            {
+                desired = ModelChildren.Build(model, config, settings, replicaTargets, published);
+            }
         }
         catch (InvalidModelSpecException exception)
         {

@@ -24,7 +24,7 @@ namespace DeepSeekOperator.Serving.Hosting;
 /// <summary>
 /// The router process (<c>dsop router</c>): every weight of the model but the routed experts, the
 /// continuous-batching scheduler, the remote expert executor that calls the shards, and the OpenAI-compatible API
-/// with <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c> and <c>/v1/expert-load</c> on one port. The API key, when
+/// with <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c>, <c>/v1/expert-load</c> and <c>/v1/placement</c> on one port. The API key, when
 /// set, guards the OpenAI API only. <c>/healthz</c> fails (503) once a background loop (scheduler, remote executor,
 /// shard discovery) has crashed, so that the process is restarted rather than left answering nothing.
 /// </summary>
@@ -205,6 +205,7 @@ public sealed class RouterHost : IAsyncDisposable
         _app.MapGet("/healthz", Liveness);
         _app.MapGet("/readyz", Readiness);
         _app.MapGet("/v1/expert-load", ExpertLoad);
+        _app.MapGet("/v1/placement", () => Results.Json(_executor!.PlacementState(_options.Model.EffectiveModelId)));
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         Endpoint = api!.IPEndPoint!;
 

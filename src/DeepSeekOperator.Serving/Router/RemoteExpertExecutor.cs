@@ -82,6 +82,28 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
     public ExpertPlacement Placement => _locator.Placement;
 
     /// <summary>
+    /// The placement revision steps are dispatched with, the one waiting for every shard to serve it, and each shard's
+    /// replicas as their last call or probe left them.
+    /// </summary>
+    /// <param name="modelId">The model named in the answer.</param>
+    public RouterPlacementState PlacementState(string modelId)
+    {
+        long current;
+        long? pending;
+        lock (_gate)
+        {
+            current = _locator.Placement.Revision;
+            pending = _pending?.Placement.Revision;
+        }
+
+        var replicas = _replicas;
+        var shards = Enumerable.Range(0, _locator.Placement.Shards)
+            .Select(shard => new ShardPlacementState(shard, shard < replicas.Length ? [.. replicas[shard].Select(r => r.State())] : []))
+            .ToList();
+        return new RouterPlacementState(modelId, current, pending, shards);
+    }
+
+    /// <summary>
     /// The shards of <see cref="Placement"/> with no reachable replica (none known, or the last call or probe of
     /// each failed), in order: the router is ready when this is empty.
     /// </summary>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DeepSeekOperator.Api.Schema;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Placement;
 using k8s;
@@ -144,6 +145,42 @@ public sealed class ModelChildrenTests
         Assert.Equal((1L, model.Metadata.Name, shards, slotsPerShard), (placement.Revision, placement.ModelId, placement.Shards, placement.SlotsPerShard));
         Assert.Equal(config.MoeLayers, placement.Layers.Select(l => l.Layer));
         Assert.Equal(children.Placement.Serialize(), placement.Serialize());
+        Assert.Equal([.. Enumerable.Range(0, shards).Select(k => $"shard-{k}.json").Append("placement.json").Order(StringComparer.Ordinal)], children.PlacementConfigMap.Data.Keys.Order(StringComparer.Ordinal));
+        Assert.All(children.PlacementConfigMap.Data.Values, json => Assert.Equal(PublishedPlacement.Json(placement), json));
+    }
+
+    [Fact]
+    public void PublishedPlacementThatFits_KeptAsItIs_ConfigMapWithoutData()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        var config = Samples.ConfigOf(model);
+        var published = Samples.Build(Samples.TinyFile).PlacementConfigMap;
+        var balanced = PlacementGenerator.RoundRobin(config, model.Metadata.Name, 5, 4, 4).Serialize();
+        published.Data["placement.json"] = balanced;
+
+        var children = ModelChildren.Build(model, config, Samples.Settings, publishedPlacement: published);
+
+        Assert.Null(children.PlacementConfigMap.Data);
+        Assert.Equal(balanced, children.Placement.Serialize());
+    }
+
+    [Theory]
+    [InlineData(2, 0)]
+    [InlineData(4, 3)]
+    public void PublishedPlacementNoLongerFitting_NextRevisionContiguousOnEveryKey(int shards, int redundantSlots)
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        var config = Samples.ConfigOf(model);
+        var published = Samples.Build(Samples.TinyFile).PlacementConfigMap;
+        published.Data["shard-1.json"] = PlacementGenerator.RoundRobin(config, model.Metadata.Name, 6, 4, 4).Serialize();
+        model.Spec = model.Spec with { Experts = model.Spec.Experts with { Shards = shards, RedundantSlots = redundantSlots } };
+
+        var children = ModelChildren.Build(model, config, Samples.Settings, publishedPlacement: published);
+
+        var expected = PlacementGenerator.Contiguous(config, model.Metadata.Name, 7, shards, children.Placement.SlotsPerShard);
+        Assert.Equal(expected.Serialize(), children.Placement.Serialize());
+        Assert.Equal(shards + 1, children.PlacementConfigMap.Data.Count);
+        Assert.All(children.PlacementConfigMap.Data.Values, json => Assert.Equal(PublishedPlacement.Json(expected), json));
     }
 
     [Fact]

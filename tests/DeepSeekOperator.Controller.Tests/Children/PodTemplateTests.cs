@@ -53,11 +53,23 @@ public sealed class PodTemplateTests
             var parsed = Parse(d);
             Assert.Equal("tiny", parsed.GetValue<string>("--synthetic"));
             Assert.Equal(7, parsed.GetValue<int>("--seed"));
+            Assert.Equal(0, parsed.GetValue<double>("--skew"));
             Assert.Null(parsed.GetValue<DirectoryInfo?>("--model"));
             Assert.Equal("f32", parsed.GetValue<string>("--dtype"));
             Assert.DoesNotContain(d.Spec.Template.Spec.Volumes, v => v.Name == "model");
             Assert.DoesNotContain(d.Spec.Template.Spec.Containers[0].VolumeMounts, m => m.MountPath == "/model");
         });
+    }
+
+    [Fact]
+    public void SyntheticSourceWithSkew_SkewFlagOnRoutersAndShards()
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Spec = model.Spec with { Model = model.Spec.Model with { Source = new ModelSource { Synthetic = model.Spec.Model.Source.Synthetic! with { Skew = 0.75 } } } };
+
+        var children = ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings);
+
+        Assert.All(Samples.Deployments(children), d => Assert.Equal(0.75, Parse(d).GetValue<double>("--skew")));
     }
 
     [Fact]
@@ -147,7 +159,10 @@ public sealed class PodTemplateTests
             Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
             Assert.NotNull(pod.Volumes.Single(v => v.Name == container.VolumeMounts.Single(m => m.MountPath == "/tmp").Name).EmptyDir);
             var placement = container.VolumeMounts.Single(m => m.MountPath == "/etc/dsop/placement");
-            Assert.Equal(children.PlacementConfigMap.Metadata.Name, pod.Volumes.Single(v => v.Name == placement.Name).ConfigMap.Name);
+            var source = pod.Volumes.Single(v => v.Name == placement.Name).ConfigMap;
+            Assert.Equal(children.PlacementConfigMap.Metadata.Name, source.Name);
+            var key = d.Spec.Template.Metadata.Labels.TryGetValue("moe.deepseek-operator.io/shard", out var shard) ? $"shard-{shard}.json" : "placement.json";
+            Assert.Equal((key, "placement.json"), (Assert.Single(source.Items).Key, source.Items[0].Path));
             Assert.Equal("metadata.namespace", container.Env.Single(e => e.Name == "POD_NAMESPACE").ValueFrom.FieldRef.FieldPath);
         });
     }

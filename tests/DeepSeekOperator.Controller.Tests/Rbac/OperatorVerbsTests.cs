@@ -3,6 +3,7 @@ using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Autoscaling;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Rbac;
 using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.Controller.Reconciling.Internal;
@@ -68,6 +69,7 @@ public sealed class OperatorVerbsTests
                 [
                     DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = Samples.Settings, ResyncPeriod = TimeSpan.FromSeconds(1) }),
                     ModelAutoscaler.Factory(new ModelAutoscalerOptions()),
+                    RebalancerController.Factory(new RebalancerOptions { Settings = Samples.Settings }),
                 ],
                 logging => logging.ClearProviders());
             await using (host)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.Controller.Reconciling.Internal;
 using DeepSeekOperator.Controller.Runtime;
@@ -134,14 +135,36 @@ public sealed class DeepSeekModelReconcilerTests
             .Select(s => s.Metadata.Name).Where(n => n.Contains("-shard-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Equal(shards, (await world.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Namespace)).Items
             .Select(b => b.Metadata.Name).Where(n => n.Contains("-shard-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
-        var placement = ExpertPlacement.Parse((await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace)).Data["placement.json"]);
-        Assert.Equal(2, placement.Shards);
+        var data = (await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace)).Data;
+        var placement = ExpertPlacement.Parse(data["placement.json"]);
+        Assert.Equal((2, 2L), (placement.Shards, placement.Revision));
+        Assert.Equal(PublishedPlacement.Json(placement), data["shard-1.json"]);
+        Assert.Equal(2L, (await world.ReadModelAsync()).Status!.Placement!.Revision);
         Assert.Equal(2, (await world.ReadModelAsync()).Status!.Shards!.Count);
         Assert.Contains((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == "Deleted" && e.Message == "Deleted Deployment tiny-shard-3: the spec no longer has it");
 
         var versions = await world.VersionsAsync(model);
         Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
         Assert.Equal(versions, await world.VersionsAsync(model));
+    }
+
+    [Fact]
+    public async Task PublishedPlacementThatFitsTheSpec_KeptByTheReconcile_StatusShowsItsRevision()
+    {
+        await using var world = await World.StartAsync();
+        var model = await world.ModelAsync();
+        await world.ReconcileAsync();
+        var configMap = await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace);
+        var published = PlacementGenerator.RoundRobin(Samples.ConfigOf(model), "tiny", 7, 4, 4).Serialize();
+        configMap.Data = new Dictionary<string, string>(configMap.Data) { ["placement.json"] = published, ["shard-0.json"] = published };
+        await world.Client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, "tiny-placement", Namespace);
+
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        var data = (await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace)).Data;
+        Assert.Equal((published, published), (data["placement.json"], data["shard-0.json"]));
+        Assert.Equal(1L, ExpertPlacement.Parse(data["shard-1.json"]).Revision);
+        Assert.Equal(7L, (await world.ReadModelAsync()).Status!.Placement!.Revision);
     }
 
     [Fact]

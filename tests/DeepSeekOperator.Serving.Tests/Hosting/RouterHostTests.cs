@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Hosting;
+using DeepSeekOperator.Serving.Placement;
 using DeepSeekOperator.Serving.Protocol;
 using DeepSeekOperator.Serving.Router;
 using Microsoft.Extensions.Logging;
@@ -293,7 +294,54 @@ public sealed class RouterHostTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ApiKey_GuardsTheOpenAiApiOnly_ProbesMetricsAndExpertLoadStayOpen()
+    public async Task Placement_NewRevisionRolledOutShardByShard_PendingUntilEveryShardServesIt_ThenSwitched()
+    {
+        var directory = Directory.CreateTempSubdirectory("router-placement-");
+        try
+        {
+            var config = SyntheticModel.Config(SyntheticPreset.Tiny);
+            var first = PlacementGenerator.Contiguous(config, ModelId, 1, shards: 2, slotsPerShard: 8).Serialize();
+            var second = PlacementGenerator.RoundRobin(config, ModelId, 2, shards: 2, slotsPerShard: 8).Serialize();
+            string File(string name) => Path.Combine(directory.FullName, name);
+            foreach (var name in new[] { "router.json", "shard-0.json", "shard-1.json" })
+            {
+                await System.IO.File.WriteAllTextAsync(File(name), first);
+            }
+
+            var onFile = Model with { Shards = null, PlacementPath = File("router.json"), PlacementDebounce = TimeSpan.FromMilliseconds(10) };
+            for (var index = 0; index < 2; index++)
+            {
+                var shard = await ShardHost.StartAsync(
+                    new ShardHostOptions { ShardIndex = index, Model = onFile with { PlacementPath = File($"shard-{index}.json") }, BindAddress = "127.0.0.1", GrpcPort = 0, MetricsPort = 0 },
+                    logging: builder => builder.ClearProviders());
+                _shards.Add(shard);
+                await shard.Ready;
+            }
+
+            _router = await RouterHost.StartAsync(Options(_shards) with { Model = onFile }, logging: builder => builder.ClearProviders());
+            var router = _router;
+            string Replica(int k) => $"127.0.0.1:{_shards[k].GrpcEndpoint.Port}";
+            string State(long revision, string pending, string shard0, string shard1) =>
+                $$"""{"modelId":"{{ModelId}}","revision":{{revision}},"pending":{{pending}},"shards":[""" +
+                $$"""{"shard":0,"replicas":[{"endpoint":"{{Replica(0)}}","reachable":true,"revisions":[{{shard0}}]}]},""" +
+                $$"""{"shard":1,"replicas":[{"endpoint":"{{Replica(1)}}","reachable":true,"revisions":[{{shard1}}]}]}]}""";
+
+            await WaitForAsync(router, "/v1/placement", HttpStatusCode.OK, body => body == State(1, "null", "1", "1"));
+            await System.IO.File.WriteAllTextAsync(File("router.json"), second);
+            await WaitForAsync(router, "/v1/placement", HttpStatusCode.OK, body => body == State(1, "2", "1", "1"));
+            await System.IO.File.WriteAllTextAsync(File("shard-0.json"), second);
+            await WaitForAsync(router, "/v1/placement", HttpStatusCode.OK, body => body == State(1, "2", "1,2", "1"));
+            await System.IO.File.WriteAllTextAsync(File("shard-1.json"), second);
+            await WaitForAsync(router, "/v1/placement", HttpStatusCode.OK, body => body == State(2, "null", "1,2", "1,2"));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ApiKey_GuardsTheOpenAiApiOnly_ProbesMetricsExpertLoadAndPlacementStayOpen()
     {
         var router = await StartAsync(options => options with { ApiKey = ApiKey });
 
@@ -312,7 +360,7 @@ public sealed class RouterHostTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, with.StatusCode);
         }
 
-        foreach (var path in new[] { "/healthz", "/readyz", "/metrics", "/v1/expert-load" })
+        foreach (var path in new[] { "/healthz", "/readyz", "/metrics", "/v1/expert-load", "/v1/placement" })
         {
             using var open = await Http.GetAsync(Url(router, path));
             Assert.True(open.StatusCode == HttpStatusCode.OK, $"{path}: {(int)open.StatusCode}");

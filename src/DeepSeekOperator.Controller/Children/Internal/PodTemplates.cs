@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Placement;
 using k8s.Models;
 
 namespace DeepSeekOperator.Controller.Children.Internal;
@@ -41,7 +42,7 @@ internal static class PodTemplates
         ChildContext context, string component, int? shard, WorkloadSpec workload, IReadOnlyList<string> args, IList<V1ContainerPort> ports, V1ContainerPort probePort, bool readsApi)
     {
         var runtime = context.Spec.Runtime;
-        var (volumes, mounts) = Volumes(context, component == ChildLabels.Router);
+        var (volumes, mounts) = Volumes(context, component == ChildLabels.Router, shard);
         return new V1PodTemplateSpec
         {
             Metadata = new V1ObjectMeta
@@ -160,11 +161,17 @@ internal static class PodTemplates
         };
     }
 
-    private static (List<V1Volume> Volumes, List<V1VolumeMount> Mounts) Volumes(ChildContext context, bool router)
+    // A shard's pods read its own key of the placement ConfigMap as their placement.json, routers the routers' key.
+    private static (List<V1Volume> Volumes, List<V1VolumeMount> Mounts) Volumes(ChildContext context, bool router, int? shard)
     {
+        var placementKey = shard is { } k ? PublishedPlacement.ShardKey(k) : PublishedPlacement.RoutersKey;
         List<V1Volume> volumes =
         [
-            new V1Volume { Name = PlacementVolume, ConfigMap = new V1ConfigMapVolumeSource { Name = context.PlacementName } },
+            new V1Volume
+            {
+                Name = PlacementVolume,
+                ConfigMap = new V1ConfigMapVolumeSource { Name = context.PlacementName, Items = [new V1KeyToPath { Key = placementKey, Path = ServingArgs.PlacementKey }] },
+            },
             new V1Volume { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() },
         ];
         List<V1VolumeMount> mounts =

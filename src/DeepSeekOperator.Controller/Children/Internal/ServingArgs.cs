@@ -16,7 +16,7 @@ internal static class ServingArgs
     /// <summary>Where the placement ConfigMap is mounted.</summary>
     public const string PlacementDirectory = "/etc/dsop/placement";
 
-    /// <summary>The placement ConfigMap's key, and the file name under <see cref="PlacementDirectory"/>.</summary>
+    /// <summary>The file name of a pod's placement under <see cref="PlacementDirectory"/> (routers: the ConfigMap's key of the same name; shards: their own key).</summary>
     public const string PlacementKey = "placement.json";
 
     /// <summary>Where the API key Secret's key is mounted.</summary>
@@ -96,6 +96,11 @@ internal static class ServingArgs
             };
             yield return "--seed";
             yield return Number(synthetic.Seed);
+            if (synthetic.Skew > 0)
+            {
+                yield return "--skew";
+                yield return synthetic.Skew.ToString(CultureInfo.InvariantCulture);
+            }
         }
         else
         {

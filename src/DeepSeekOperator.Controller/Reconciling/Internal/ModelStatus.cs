@@ -53,12 +53,10 @@ internal static class ModelStatus
             Conditions = Conditions(old, generation, now, ready, progressing, degraded),
             Routers = routers,
             Shards = shardStatus,
-            Placement = new PlacementStatus
-            {
-                ConfigMap = children.PlacementConfigMap.Metadata.Name,
-                Revision = children.Placement.Revision,
-                Imbalance = old.Placement?.Imbalance,
-            },
+            // The rebalancer's imbalance describes its revision; a revision the reconciler wrote has none measured yet.
+            Placement = old.Placement?.Revision == children.Placement.Revision
+                ? old.Placement with { ConfigMap = children.PlacementConfigMap.Metadata.Name }
+                : new PlacementStatus { ConfigMap = children.PlacementConfigMap.Metadata.Name, Revision = children.Placement.Revision },
         };
     }
 

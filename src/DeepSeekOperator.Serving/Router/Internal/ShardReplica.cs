@@ -75,6 +75,15 @@ internal sealed class ShardReplica : IDisposable
         }
     }
 
+    /// <summary>Whether the last call or probe succeeded, and the revisions the last probe listed.</summary>
+    public ReplicaPlacementState State()
+    {
+        lock (_gate)
+        {
+            return new ReplicaPlacementState(Endpoint.ToString(), _reachable == true, _servedRevisions);
+        }
+    }
+
     public bool CoolingDown(DateTimeOffset now)
     {
         lock (_gate)
