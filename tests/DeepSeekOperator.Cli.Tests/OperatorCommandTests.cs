@@ -55,83 +55,93 @@ public sealed class OperatorCommandTests
     [Fact]
     public async Task RunAgainstTheEmulator_DeploysTheTinySampleAndStopsCleanlyWhenInterrupted()
     {
-        var directory = Directory.CreateTempSubdirectory("dsop-operator-cli-").FullName;
-        try
-        {
-            await using var server = await ApiServer.StartAsync(new ApiServerOptions());
-            var kubeconfig = Path.Combine(directory, "kubeconfig");
-            server.WriteKubeconfig(kubeconfig);
-            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-            var model = await ApplyTinySampleAsync(client);
-            using var output = new LineWriter("operator ");
-            using var error = new StringWriter();
-            using var interrupt = new CancellationTokenSource();
+        await using var emulator = await Emulator.StartAsync();
+        var (kubeconfig, client) = (emulator.Kubeconfig, emulator.Client);
+        var model = await ApplyTinySampleAsync(client);
+        using var output = new LineWriter("operator ");
+        using var error = new StringWriter();
+        using var interrupt = new CancellationTokenSource();
 
-            var run = Dsop.RunAsync(
-                ["operator", "--kubeconfig", kubeconfig, "--namespace", Namespace, "--metrics-port", "0", "--bind", "127.0.0.1", "--runtime-image", "registry.local/dsop:test"],
-                output,
-                error,
-                interrupt.Token);
+        var run = Dsop.RunAsync(
+            ["operator", "--kubeconfig", kubeconfig, "--namespace", Namespace, "--metrics-port", "0", "--bind", "127.0.0.1", "--runtime-image", "registry.local/dsop:test"],
+            output,
+            error,
+            interrupt.Token);
 
-            var line = await output.Seen.WaitAsync(Patience);
-            Assert.Matches(@"^operator \S+: metrics and probes on http://127\.0\.0\.1:\d+; leader election on Lease default/deepseek-operator$", line);
-            string[] names = ["tiny-router", "tiny-shard-0", "tiny-shard-1", "tiny-shard-2", "tiny-shard-3"];
-            await EventuallyAsync(async () => (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count == names.Length);
-            var deployments = (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items;
-            Assert.Equal(names, deployments.Select(d => d.Metadata.Name).Order(StringComparer.Ordinal));
-            Assert.All(deployments, d => Assert.Equal(model.Metadata.Uid, Assert.Single(d.Metadata.OwnerReferences).Uid));
-            Assert.All(deployments, d => Assert.Equal("registry.local/dsop:test", d.Spec.Template.Spec.Containers[0].Image));
+        var line = await output.Seen.WaitAsync(Patience);
+        Assert.Matches(@"^operator \S+: metrics and probes on http://127\.0\.0\.1:\d+; leader election on Lease default/deepseek-operator$", line);
+        string[] names = ["tiny-router", "tiny-shard-0", "tiny-shard-1", "tiny-shard-2", "tiny-shard-3"];
+        await EventuallyAsync(async () => (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count == names.Length);
+        var deployments = (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items;
+        Assert.Equal(names, deployments.Select(d => d.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.All(deployments, d => Assert.Equal(model.Metadata.Uid, Assert.Single(d.Metadata.OwnerReferences).Uid));
+        Assert.All(deployments, d => Assert.Equal("registry.local/dsop:test", d.Spec.Template.Spec.Containers[0].Image));
 
-            await interrupt.CancelAsync();
+        await interrupt.CancelAsync();
 
-            Assert.Equal(0, await run.WaitAsync(Patience));
-            Assert.Empty(error.ToString());
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        Assert.Equal(0, await run.WaitAsync(Patience));
+        Assert.Empty(error.ToString());
     }
 
     [Fact]
     public async Task LeaseTakenByAnotherReplica_ExitsNonZeroSoThatTheKubeletRestartsIt()
     {
-        var directory = Directory.CreateTempSubdirectory("dsop-operator-cli-").FullName;
-        try
-        {
-            await using var server = await ApiServer.StartAsync(new ApiServerOptions());
-            var kubeconfig = Path.Combine(directory, "kubeconfig");
-            server.WriteKubeconfig(kubeconfig);
-            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-            await ApplyTinySampleAsync(client);
-            using var output = new LineWriter("operator ");
-            using var error = new StringWriter();
-            var run = Dsop.RunAsync(["operator", "--kubeconfig", kubeconfig, "--metrics-port", "0", "--bind", "127.0.0.1"], output, error, CancellationToken.None);
-            await output.Seen.WaitAsync(Patience);
-            await EventuallyAsync(async () => (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count > 0);
+        await using var emulator = await Emulator.StartAsync();
+        var (kubeconfig, client) = (emulator.Kubeconfig, emulator.Client);
+        await ApplyTinySampleAsync(client);
+        using var output = new LineWriter("operator ");
+        using var error = new StringWriter();
+        var run = Dsop.RunAsync(["operator", "--kubeconfig", kubeconfig, "--metrics-port", "0", "--bind", "127.0.0.1"], output, error, CancellationToken.None);
+        await output.Seen.WaitAsync(Patience);
+        await EventuallyAsync(async () => (await client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count > 0);
 
-            // Another replica's identity in the Lease, renewed just now: this one must stop reconciling and exit.
-            while (true)
+        // Another replica's identity in the Lease, renewed just now: this one must stop reconciling and exit.
+        while (true)
+        {
+            var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync("deepseek-operator", "default");
+            lease.Spec.HolderIdentity = "operator-elsewhere";
+            lease.Spec.AcquireTime = lease.Spec.RenewTime = DateTime.UtcNow;
+            lease.Spec.LeaseTransitions = (lease.Spec.LeaseTransitions ?? 0) + 1;
+            try
             {
-                var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync("deepseek-operator", "default");
-                lease.Spec.HolderIdentity = "operator-elsewhere";
-                lease.Spec.AcquireTime = lease.Spec.RenewTime = DateTime.UtcNow;
-                lease.Spec.LeaseTransitions = (lease.Spec.LeaseTransitions ?? 0) + 1;
-                try
-                {
-                    await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Metadata.Name, "default");
-                    break;
-                }
-                catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
-                {
-                }
+                await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Metadata.Name, "default");
+                break;
             }
-
-            Assert.Equal(1, await run.WaitAsync(Patience));
-            Assert.Contains("dsop: the operator stopped: Lost leadership on Lease default/deepseek-operator", error.ToString(), StringComparison.Ordinal);
+            catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+            }
         }
-        finally
+
+        Assert.Equal(1, await run.WaitAsync(Patience));
+        Assert.Contains("dsop: the operator stopped: Lost leadership on Lease default/deepseek-operator", error.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>An API server with a kubeconfig for it in a temporary directory, and a client; all gone when disposed.</summary>
+    private sealed class Emulator : IAsyncDisposable
+    {
+        private readonly string directory;
+        private readonly ApiServer server;
+
+        private Emulator(string directory, ApiServer server)
         {
+            this.directory = directory;
+            this.server = server;
+            Kubeconfig = Path.Combine(directory, "kubeconfig");
+            server.WriteKubeconfig(Kubeconfig);
+            Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+        }
+
+        public string Kubeconfig { get; }
+
+        public Kubernetes Client { get; }
+
+        public static async Task<Emulator> StartAsync() =>
+            new(Directory.CreateTempSubdirectory("dsop-operator-cli-").FullName, await ApiServer.StartAsync(new ApiServerOptions()));
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await server.DisposeAsync();
             Directory.Delete(directory, recursive: true);
         }
     }
