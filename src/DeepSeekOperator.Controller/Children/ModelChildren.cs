@@ -109,6 +109,13 @@ public sealed record ModelChildren
         };
     }
 
+    /// <summary>The name of <paramref name="model"/>'s placement ConfigMap, the record of its published placement.</summary>
+    public static string PlacementConfigMapName(DeepSeekModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Metadata.Name + "-placement";
+    }
+
     /// <summary>The architecture of a synthetic source's preset; null for a checkpoint, whose config.json must be read.</summary>
     public static ModelConfig? PresetConfig(ModelSource source)
     {

@@ -116,7 +116,7 @@ public sealed class Rebalancer : IReconciler
         PublishedPlacement published;
         try
         {
-            configMap = await client.CoreV1.ReadNamespacedConfigMapAsync(PlacementName(model), key.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            configMap = await client.CoreV1.ReadNamespacedConfigMapAsync(ModelChildren.PlacementConfigMapName(model), key.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             published = PublishedPlacement.Read(configMap.Data, config, key.Name, shards, slots);
         }
         catch (Exception exception) when (exception is PlacementException || exception is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound })
@@ -450,7 +450,6 @@ public sealed class Rebalancer : IReconciler
         configMap.Metadata.Annotations?.TryGetValue(key, out var text) == true
         && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
 
-    private static string PlacementName(DeepSeekModel model) => model.Metadata.Name + "-placement";
 
     private static string Ratio(double? value) => value is { } ratio ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "unknown";
 

@@ -89,13 +89,9 @@ public sealed class DeepSeekModelReconciler(
             }
 
             var replicaTargets = ReplicaOwnership.Targets(caches.HorizontalPodAutoscalers.List(), key.Namespace);
-            desired = ModelChildren.Build(model, config, settings, replicaTargets);
-
             // The placement ConfigMap records the published placement (the rebalancer's revisions): kept while it fits.
-            if (caches.Get(desired.PlacementConfigMap) is V1ConfigMap published)
-            {
-                desired = ModelChildren.Build(model, config, settings, replicaTargets, published);
-            }
+            var published = caches.ConfigMaps.Get(new ObjectKey(key.Namespace, ModelChildren.PlacementConfigMapName(model)));
+            desired = ModelChildren.Build(model, config, settings, replicaTargets, published);
         }
         catch (InvalidModelSpecException exception)
         {

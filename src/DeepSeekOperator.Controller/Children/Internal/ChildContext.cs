@@ -49,7 +49,7 @@ internal sealed partial record ChildContext
 
     public string RouterName => $"{Name}-router";
 
-    public string PlacementName => $"{Name}-placement";
+    public string PlacementName => ModelChildren.PlacementConfigMapName(Model);
 
     public string ConfigName => $"{Name}-config";
 
