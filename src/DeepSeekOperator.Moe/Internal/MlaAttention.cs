@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Moe.Internal;
@@ -86,15 +87,20 @@ internal sealed class MlaAttention : IDisposable
         var qLatent = qNope.transpose(0, 1).matmul(_keyAbsorb);
         var qRopeByHead = qRope.transpose(0, 1);
         var contexts = new Tensor[segments.Count];
+
+        // Scalars held here until the loop ends: TorchSharp's implicit conversions make a Scalar that nothing keeps
+        // alive during the native call, so a collection under load could free it mid-call (seen as a failed toFloat).
+        using var one = 1.ToScalar();
+        using var softmaxScale = c.SoftmaxScale.ToScalar();
         for (var s = 0; s < segments.Count; s++)
         {
             var (cache, offset, count) = segments[s];
             var start = cache.Length;
             var (keysLatent, keysRope) = cache.Write(_layer, latent.narrow(0, offset, count), kRope.narrow(0, offset, count));
             var scores = qLatent.narrow(1, offset, count).matmul(keysLatent.t())
-                .add_(qRopeByHead.narrow(1, offset, count).matmul(keysRope.t()))
+                .add_(qRopeByHead.narrow(1, offset, count).matmul(keysRope.t()), one)
                 .to(ScalarType.Float32)
-                .mul_(c.SoftmaxScale);
+                .mul_(softmaxScale);
             if (count > 1)
             {
                 var length = start + count;
