@@ -8,7 +8,22 @@ namespace DeepSeekOperator.Moe;
 /// <param name="Gate">gate_proj, <c>[I, H]</c>.</param>
 /// <param name="Up">up_proj, <c>[I, H]</c>.</param>
 /// <param name="Down">down_proj, <c>[H, I]</c>.</param>
-public sealed record ExpertWeights(Tensor Gate, Tensor Up, Tensor Down);
+public sealed record ExpertWeights(Tensor Gate, Tensor Up, Tensor Down)
+{
+    /// <summary>
+    /// Normally distributed weights for the expert shape of <paramref name="config"/>, scaled (by about 1/√fan-in) so
+    /// that an expert's output stays near the scale of its input, as benchmarks need.
+    /// </summary>
+    public static ExpertWeights Random(ModelConfig config)
+    {
+        using var hiddenScale = (1.0 / 45).ToScalar();
+        using var intermediateScale = (1.0 / 37).ToScalar();
+        return new ExpertWeights(
+            randn(config.MoeIntermediateSize, config.HiddenSize).mul_(hiddenScale),
+            randn(config.MoeIntermediateSize, config.HiddenSize).mul_(hiddenScale),
+            randn(config.HiddenSize, config.MoeIntermediateSize).mul_(intermediateScale));
+    }
+}
 
 /// <summary>
 /// Runs routed experts in this process. Tokens are grouped by expert: one gather of the assigned rows,
@@ -153,7 +168,7 @@ public sealed class LocalExpertExecutor : IExpertExecutor, IDisposable
                 }
             }
 
-            output.index_add_(0, index, weighted, 1);
+            output.index_add_(0, index, weighted, Scalars.One);
         }
 
         return output.to(hidden.dtype).DetachFromDisposeScope();

@@ -91,10 +91,7 @@ public static class MoeBenchmark
         var weights = new Dictionary<int, ExpertWeights>();
         for (var e = 0; e < experts; e++)
         {
-            weights[e] = new ExpertWeights(
-                randn(config.MoeIntermediateSize, config.HiddenSize).div_(45),
-                randn(config.MoeIntermediateSize, config.HiddenSize).div_(45),
-                randn(config.HiddenSize, config.MoeIntermediateSize).div_(37));
+            weights[e] = ExpertWeights.Random(config);
         }
 
         using var executor = new LocalExpertExecutor(config, new Dictionary<int, IReadOnlyDictionary<int, ExpertWeights>> { [1] = weights });

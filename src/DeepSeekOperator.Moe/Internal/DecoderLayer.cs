@@ -80,7 +80,7 @@ internal sealed class DecoderLayer : IDisposable
         Tensor h, normed;
         using (NewDisposeScope())
         {
-            var residual = x + Attention.Forward(InputNorm(x), cos, sin, segments);
+            var residual = x.add(Attention.Forward(InputNorm(x), cos, sin, segments), Scalars.One);
             var normedResidual = PostAttentionNorm(residual);
             h = residual.DetachFromDisposeScope();
             normed = normedResidual.DetachFromDisposeScope();
@@ -92,7 +92,7 @@ internal sealed class DecoderLayer : IDisposable
             {
                 using (NewDisposeScope())
                 {
-                    return (h + DenseOrShared(normed)!).DetachFromDisposeScope();
+                    return h.add(DenseOrShared(normed)!, Scalars.One).DetachFromDisposeScope();
                 }
             }
 

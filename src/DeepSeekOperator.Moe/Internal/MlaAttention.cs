@@ -90,7 +90,6 @@ internal sealed class MlaAttention : IDisposable
 
         // Scalars held here until the loop ends: TorchSharp's implicit conversions make a Scalar that nothing keeps
         // alive during the native call, so a collection under load could free it mid-call (seen as a failed toFloat).
-        using var one = 1.ToScalar();
         using var softmaxScale = c.SoftmaxScale.ToScalar();
         for (var s = 0; s < segments.Count; s++)
         {
@@ -98,14 +97,14 @@ internal sealed class MlaAttention : IDisposable
             var start = cache.Length;
             var (keysLatent, keysRope) = cache.Write(_layer, latent.narrow(0, offset, count), kRope.narrow(0, offset, count));
             var scores = qLatent.narrow(1, offset, count).matmul(keysLatent.t())
-                .add_(qRopeByHead.narrow(1, offset, count).matmul(keysRope.t()), one)
+                .add_(qRopeByHead.narrow(1, offset, count).matmul(keysRope.t()), Scalars.One)
                 .to(ScalarType.Float32)
                 .mul_(softmaxScale);
             if (count > 1)
             {
                 var length = start + count;
                 var future = arange(length, device: x.device).unsqueeze(0) > arange(start, length, device: x.device).unsqueeze(1);
-                scores = scores.masked_fill_(future, double.NegativeInfinity);
+                scores = scores.masked_fill_(future, Scalars.NegativeInfinity);
             }
 
             contexts[s] = scores.softmax(-1).to(x.dtype).matmul(keysLatent);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Moe.Internal;
@@ -15,6 +16,10 @@ internal sealed class MoeGate : IDisposable
     private readonly ModelConfig _config;
     private readonly Tensor _weight;
     private readonly Tensor? _bias;
+    private readonly Scalar _routedScalingFactor;
+
+    /// <summary>Keeps the normalisation of the chosen weights finite when they are all zero.</summary>
+    private static readonly Scalar Tiny = 1e-20.ToScalar();
 
     public MoeGate(ModelConfig config, Tensor weight, Tensor? bias)
     {
@@ -35,6 +40,8 @@ internal sealed class MoeGate : IDisposable
         {
             throw new ArgumentException("noaux_tc routing needs the gate's e_score_correction_bias", nameof(bias));
         }
+
+        _routedScalingFactor = config.RoutedScalingFactor.ToScalar();
     }
 
     /// <summary>Chooses experts and weights for every row of <c>hidden [T, H]</c>.</summary>
@@ -64,7 +71,7 @@ internal sealed class MoeGate : IDisposable
         using var scope = NewDisposeScope();
         var logits = nn.functional.linear(hidden.to(ScalarType.Float32), _weight);
         var scores = _config.ScoringFunction == ScoringFunction.Sigmoid ? logits.sigmoid() : logits.softmax(-1);
-        var choice = _bias is null ? scores : scores + _bias;
+        var choice = _bias is null ? scores : scores.add(_bias, Scalars.One);
         if (_config.TopKMethod != TopKMethod.Greedy && _config.TopKGroup < _config.NGroup)
         {
             var tokens = hidden.shape[0];
@@ -75,17 +82,17 @@ internal sealed class MoeGate : IDisposable
             var keptGroups = groupScores.sort(-1, descending: true, stable: true).Indices.narrow(1, 0, _config.TopKGroup);
             var groupMask = zeros([tokens, _config.NGroup], ScalarType.Bool, hidden.device).scatter_(1, keptGroups, ones_like(keptGroups, dtype: ScalarType.Bool));
             var expertMask = groupMask.unsqueeze(-1).expand(tokens, _config.NGroup, _config.ExpertsPerGroup).reshape(tokens, _config.NRoutedExperts);
-            choice = choice.masked_fill(expertMask.logical_not(), double.NegativeInfinity);
+            choice = choice.masked_fill(expertMask.logical_not(), Scalars.NegativeInfinity);
         }
 
         var experts = choice.sort(-1, descending: true, stable: true).Indices.narrow(1, 0, _config.NumExpertsPerToken);
         var weights = scores.gather(1, experts);
         if (_config.NormTopKProb)
         {
-            weights = weights / (weights.sum(-1, keepdim: true) + 1e-20);
+            weights = weights / weights.sum(-1, keepdim: true).add_(Tiny, Scalars.One);
         }
 
-        weights = weights * _config.RoutedScalingFactor;
+        weights = weights.mul(_routedScalingFactor);
         return (experts.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 
@@ -93,5 +100,6 @@ internal sealed class MoeGate : IDisposable
     {
         _weight.Dispose();
         _bias?.Dispose();
+        _routedScalingFactor.Dispose();
     }
 }

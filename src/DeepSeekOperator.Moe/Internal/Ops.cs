@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Moe.Internal;
@@ -9,8 +10,9 @@ internal static class Ops
     public static Tensor RmsNorm(Tensor x, Tensor weight, double eps)
     {
         using var scope = NewDisposeScope();
+        using var epsilon = eps.ToScalar();
         var xf = x.to(ScalarType.Float32);
-        var normed = xf * (xf.square().mean([-1L], keepdim: true) + eps).rsqrt();
+        var normed = xf * xf.mul(xf).mean([-1L], keepdim: true).add_(epsilon, Scalars.One).rsqrt_();
         return (normed.to(x.dtype) * weight).MoveToOuterDisposeScope();
     }
 

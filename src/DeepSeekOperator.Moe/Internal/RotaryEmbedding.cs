@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeekOperator.Moe.Internal;
@@ -11,13 +12,14 @@ namespace DeepSeekOperator.Moe.Internal;
 internal sealed class RotaryEmbedding : IDisposable
 {
     private readonly Tensor _inverseFrequencies;
-    private readonly double _positionScale;
-    private readonly double _magnitude;
+    private readonly Scalar _positionScale;
+    private readonly Scalar _magnitude;
 
     public RotaryEmbedding(ModelConfig config, Device device)
     {
-        var frequencies = InverseFrequencies(config, out _magnitude);
-        _positionScale = config.RopeScaling is { Type: "linear", Factor: var factor } ? 1.0 / factor : 1.0;
+        var frequencies = InverseFrequencies(config, out var magnitude);
+        _magnitude = magnitude.ToScalar();
+        _positionScale = (config.RopeScaling is { Type: "linear", Factor: var factor } ? 1.0 / factor : 1.0).ToScalar();
         _inverseFrequencies = tensor(frequencies, dtype: ScalarType.Float64, device: device);
     }
 
@@ -66,8 +68,8 @@ internal sealed class RotaryEmbedding : IDisposable
     {
         using var scope = NewDisposeScope();
         var angles = positions.to(ScalarType.Float64).mul(_positionScale).unsqueeze(-1) * _inverseFrequencies.unsqueeze(0);
-        var cos = (angles.cos() * _magnitude).to(dtype).MoveToOuterDisposeScope();
-        var sin = (angles.sin() * _magnitude).to(dtype).MoveToOuterDisposeScope();
+        var cos = angles.cos().mul_(_magnitude).to(dtype).MoveToOuterDisposeScope();
+        var sin = angles.sin().mul_(_magnitude).to(dtype).MoveToOuterDisposeScope();
         return (cos, sin);
     }
 
@@ -81,9 +83,14 @@ internal sealed class RotaryEmbedding : IDisposable
         var odd = pairs.select(-1, 1);
         var c = cos.unsqueeze(1);
         var s = sin.unsqueeze(1);
-        var rotated = stack([(even * c) - (odd * s), (even * s) + (odd * c)], -1);
+        var rotated = stack([(even * c) - (odd * s), (even * s).add_(odd * c, Scalars.One)], -1);
         return rotated.view(shape).to(x.dtype).MoveToOuterDisposeScope();
     }
 
-    public void Dispose() => _inverseFrequencies.Dispose();
+    public void Dispose()
+    {
+        _inverseFrequencies.Dispose();
+        _positionScale.Dispose();
+        _magnitude.Dispose();
+    }
 }

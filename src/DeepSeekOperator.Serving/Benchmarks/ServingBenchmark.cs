@@ -206,10 +206,7 @@ public static class ServingBenchmark
     };
 
     private static Dictionary<int, ExpertWeights> RandomExperts(ModelConfig config) =>
-        Enumerable.Range(0, config.NRoutedExperts).ToDictionary(e => e, _ => new ExpertWeights(
-            randn(config.MoeIntermediateSize, config.HiddenSize).div_(45),
-            randn(config.MoeIntermediateSize, config.HiddenSize).div_(45),
-            randn(config.HiddenSize, config.MoeIntermediateSize).div_(37)));
+        Enumerable.Range(0, config.NRoutedExperts).ToDictionary(e => e, _ => ExpertWeights.Random(config));
 
     private static ExpertWeights Copy(ExpertWeights weights) => new(weights.Gate.clone(), weights.Up.clone(), weights.Down.clone());
 
