@@ -16,6 +16,7 @@ namespace DeepSeekOperator.E2E.Tests;
 /// sample's router and shards run as real processes, the model becomes Ready, the printed endpoint answers a chat
 /// completion, <c>kubectl</c> sees it, scaling the routers adds a process, and Ctrl-C stops every process.
 /// </summary>
+[Collection(OneDevClusterAtATime.Name)]
 public sealed partial class MakeRunTests(ITestOutputHelper log) : IDisposable
 {
     /// <summary>The bound on Ready this project states for the tiny sample on a 2-core machine (it takes about 15 s).</summary>
