@@ -10,7 +10,8 @@ namespace DeepSeekOperator.E2E.Tests;
 /// </summary>
 internal sealed partial class DsopProcess : IAsyncDisposable
 {
-    private static readonly string DsopDll = Path.Combine(AppContext.BaseDirectory, "dsop.dll");
+    /// <summary>This build's dsop.dll, copied beside the tests.</summary>
+    public static readonly string DsopDll = Path.Combine(AppContext.BaseDirectory, "dsop.dll");
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<string> _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);

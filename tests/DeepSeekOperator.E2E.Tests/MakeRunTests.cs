@@ -16,6 +16,7 @@ namespace DeepSeekOperator.E2E.Tests;
 /// sample's router and shards run as real processes, the model becomes Ready, the printed endpoint answers a chat
 /// completion, <c>kubectl</c> sees it, scaling the routers adds a process, and Ctrl-C stops every process.
 /// </summary>
+[Collection(OneDevClusterAtATime.Name)]
 public sealed partial class MakeRunTests(ITestOutputHelper log) : IDisposable
 {
     /// <summary>The bound on Ready this project states for the tiny sample on a 2-core machine (it takes about 15 s).</summary>
@@ -76,14 +77,15 @@ public sealed partial class MakeRunTests(ITestOutputHelper log) : IDisposable
             var processesBefore = PodProcesses();
             var patch = new V1Patch("""{"spec":{"router":{"replicas":2}}}""", V1Patch.PatchType.MergePatch);
             await client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, DeepSeekModel.Group, DeepSeekModel.Version, "default", DeepSeekModel.Plural, "tiny");
-            var routers = await EventuallyAsync(
+            var routers = await OperatorOnDevCluster.EventuallyAsync(
                 async () =>
                 {
                     var pods = await client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app.kubernetes.io/instance=tiny,app.kubernetes.io/component=router");
                     var ready = pods.Items.Where(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true).ToList();
                     return ready.Count == 2 ? ready : null;
                 },
-                "two ready routers");
+                "two ready routers",
+                Patience);
             foreach (var router in routers)
             {
                 using var health = await http.GetAsync(new Uri($"http://{router.Status.PodIP}:8000/healthz"));
@@ -186,22 +188,6 @@ public sealed partial class MakeRunTests(ITestOutputHelper log) : IDisposable
         catch (UnauthorizedAccessException)
         {
             return "";
-        }
-    }
-
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, string what)
-        where T : class
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            if (await probe() is { } found)
-            {
-                return found;
-            }
-
-            Assert.True(clock.Elapsed < Patience, $"not {what} within {Patience}");
-            await Task.Delay(200);
         }
     }
 

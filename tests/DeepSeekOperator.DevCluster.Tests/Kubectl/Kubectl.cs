@@ -106,6 +106,18 @@ internal sealed class RunningKubectl : IDisposable
         _ = PumpAsync();
     }
 
+    /// <summary>Everything kubectl has written to standard output so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (seen)
+            {
+                return seen.ToString();
+            }
+        }
+    }
+
     /// <summary>Waits for an output line that satisfies <paramref name="match"/>, failing after <paramref name="timeout"/>.</summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
     {
