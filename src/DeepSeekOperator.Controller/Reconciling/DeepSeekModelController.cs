@@ -1,6 +1,7 @@
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Hosting;
+using DeepSeekOperator.Controller.Reconciling.Internal;
 using DeepSeekOperator.Controller.Runtime;
 using k8s;
 using k8s.Models;
@@ -76,6 +77,7 @@ public static class DeepSeekModelController
             Owned<V1Pod>(readerOptions),
             Autoscalers(informerOptions with { ResyncPeriod = TimeSpan.Zero }));
         var informers = caches.All;
+        ReplicaGauges.Register(registry, deployments);
         var reconciler = new DeepSeekModelReconciler(
             caches, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, options.ResyncPeriod,
             loggers.CreateLogger<DeepSeekModelReconciler>());

@@ -37,6 +37,7 @@ public sealed class RouterMetrics
             Buckets = Histogram.ExponentialBuckets(1, 2, 14),
         });
         PlacementRevision = factory.CreateGauge("dsop_router_placement_revision", "The placement revision the router dispatches with.");
+        ShardReplicas = factory.CreateGauge("dsop_router_shard_replicas", "Replicas of each expert shard the router knows, by shard and state: reachable (the last call or probe succeeded) or unreachable.", "shard", "state");
     }
 
     /// <summary>The registry the metrics live in.</summary>
@@ -71,4 +72,7 @@ public sealed class RouterMetrics
 
     /// <summary><c>dsop_router_placement_revision</c>.</summary>
     public Gauge PlacementRevision { get; }
+
+    /// <summary><c>dsop_router_shard_replicas{shard,state}</c>: state is <c>reachable</c> or <c>unreachable</c>; set when scraped.</summary>
+    public Gauge ShardReplicas { get; }
 }

@@ -76,6 +76,7 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         _nextReplica = new int[resolver.Shards];
         UseReplicas(resolver.Current);
         metrics.PlacementRevision.Set(placement.Revision);
+        metrics.Registry.AddBeforeCollectCallback(PublishReplicas);
     }
 
     /// <summary>The placement steps are dispatched with now.</summary>
@@ -113,6 +114,20 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         {
             var replicas = _replicas;
             return [.. Enumerable.Range(0, Placement.Shards).Where(s => s >= replicas.Length || !replicas[s].Any(r => r.Reachable))];
+        }
+    }
+
+    // dsop_router_shard_replicas as the last calls and probes left the replicas, read when /metrics is scraped.
+    private void PublishReplicas()
+    {
+        var replicas = _replicas;
+        for (var shard = 0; shard < Placement.Shards; shard++)
+        {
+            var known = shard < replicas.Length ? replicas[shard] : [];
+            var reachable = known.Count(r => r.Reachable);
+            var label = shard.ToString(CultureInfo.InvariantCulture);
+            _metrics.ShardReplicas.WithLabels(label, "reachable").Set(reachable);
+            _metrics.ShardReplicas.WithLabels(label, "unreachable").Set(known.Length - reachable);
         }
     }
 

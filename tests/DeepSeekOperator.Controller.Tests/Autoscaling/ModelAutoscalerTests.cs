@@ -53,11 +53,19 @@ public sealed class ModelAutoscalerTests
         Assert.Contains("""dsop_autoscaler_desired_replicas{namespace="models",model="tiny",component="router"} 3""", metrics, StringComparison.Ordinal);
         Assert.Contains("""dsop_autoscaler_metric_value{namespace="models",model="tiny",component="router"} 96""", metrics, StringComparison.Ordinal);
         Assert.Contains("""dsop_autoscaler_desired_replicas{namespace="models",model="tiny",component="shard-3"} 1""", metrics, StringComparison.Ordinal);
+        Assert.Contains("""dsop_autoscaler_target_value{namespace="models",model="tiny",component="router"} 32""", metrics, StringComparison.Ordinal);
+        Assert.Contains("""dsop_autoscaler_min_replicas{namespace="models",model="tiny",component="router"} 1""", metrics, StringComparison.Ordinal);
+        Assert.Contains("""dsop_autoscaler_max_replicas{namespace="models",model="tiny",component="shard-3"} 4""", metrics, StringComparison.Ordinal);
+        Assert.Contains("""dsop_autoscaler_current_replicas{namespace="models",model="tiny",component="shard-3"} 1""", metrics, StringComparison.Ordinal);
 
         // A spec change is reconciled without putting the router's replicas back.
         var generation = await world.ChangeSpecAsync(model => model.Spec = model.Spec with { Serving = model.Spec.Serving with { MaxBatchTokens = 2048 } });
         await TinyModel.EventuallyAsync(async () => (await world.ReadModelAsync()).Status?.ObservedGeneration == generation, "the change reconciled", Patience);
         Assert.Equal(3, await world.ReplicasAsync("tiny-router"));
+        // The operator's gauges of the Deployments follow them: 3 routers wanted, and none ready without a kubelet.
+        var deployments = await world.MetricsAsync();
+        Assert.Contains("""dsop_model_replicas{namespace="models",model="tiny",component="router"} 3""", deployments, StringComparison.Ordinal);
+        Assert.Contains("""dsop_model_ready_replicas{namespace="models",model="tiny",component="shard-3"} 0""", deployments, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -135,7 +135,7 @@ internal sealed class AutoscalerReconciler(
 
         var current = live.Spec.Replicas ?? 1;
         var query = Query(scaling.Target, ns, model.Metadata.Name, shard);
-        var pass = new ComponentPass(component, shard, deployment, metric, scaling.Target.AverageValue, current, null, null, null);
+        var pass = new ComponentPass(component, shard, deployment, metric, scaling.Target.AverageValue, scaling.MinReplicas, scaling.MaxReplicas, current, null, null, null);
         double total;
         try
         {

@@ -9,12 +9,14 @@ namespace DeepSeekOperator.Controller.Autoscaling.Internal;
 /// <param name="Deployment">The Deployment scaled.</param>
 /// <param name="Metric">The metric's name in messages: the built-in one, or <c>query</c>.</param>
 /// <param name="Target">The target value per replica.</param>
+/// <param name="MinReplicas">The component's <c>minReplicas</c>.</param>
+/// <param name="MaxReplicas">The component's <c>maxReplicas</c>.</param>
 /// <param name="Current">The Deployment's replicas when the pass read it.</param>
 /// <param name="Total">The component's total load; null when it could not be read.</param>
 /// <param name="Decision">The decision; null when the load could not be read.</param>
 /// <param name="Error">Why the load could not be read, naming the query; null when it was.</param>
 internal sealed record ComponentPass(
-    string Component, int? Shard, string Deployment, string Metric, double Target, int Current, double? Total, ReplicaDecision? Decision, string? Error)
+    string Component, int? Shard, string Deployment, string Metric, double Target, int MinReplicas, int MaxReplicas, int Current, double? Total, ReplicaDecision? Decision, string? Error)
 {
     /// <summary>The replicas to have: the decision's, or the current count when there is none.</summary>
     public int Desired => Decision?.Desired ?? Current;
