@@ -40,7 +40,7 @@ public sealed class RbacManifestTests
 
         Assert.True(kubectl.ExitCode == 0, await error);
         var documents = (await output).Split("\n---\n").Select(document => document.TrimEnd('\n') + "\n").ToList();
-        string[] kinds = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"];
+        string[] kinds = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap", "ConfigMap", "ConfigMap"];
         Assert.Equal(kinds.Order(), documents.Select(Kind).Order());
         Assert.All(
             documents.Where(d => Kind(d) is "ServiceAccount" or "Role" or "RoleBinding" or "Deployment" or "Service" or "PodDisruptionBudget" or "NetworkPolicy"),
