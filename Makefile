@@ -89,7 +89,7 @@ test: build prometheus helm ## Run every test and print "N passed, N failed"
 	exit $$status
 
 .PHONY: bench
-bench: bench-moe bench-api bench-serving bench-operator bench-placement ## Run every benchmark (ratios measured in one run; never gates CI)
+bench: bench-moe bench-api bench-serving bench-operator bench-placement bench-autoscaler ## Run every benchmark (ratios measured in one run; never gates CI)
 
 .PHONY: bench-moe
 bench-moe: restore ## Matmul ceiling, MoE expert compute at V2-Lite dimensions, decode tokens/s (Release build)
@@ -115,6 +115,11 @@ bench-operator: restore ## The operator as its own process, 500 DeepSeekModels a
 bench-placement: restore ## Placement planner time at DeepSeek-V3 dimensions, imbalance before and after (Release build)
 	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
 	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench placement
+
+.PHONY: bench-autoscaler
+bench-autoscaler: restore prometheus ## Autoscaler reaction time from a load step to the decision, 15 s interval, real Prometheus scraping every 5 s (about 3 minutes, Release build)
+	$(DOTNET) build src/DeepSeekOperator.Cli --no-restore -c Release
+	$(DOTNET) src/DeepSeekOperator.Cli/bin/Release/net10.0/dsop.dll bench autoscaler
 
 .PHONY: manifests
 manifests: build ## Regenerate the CRD from the API types and config/rbac from the operator's permission table

@@ -82,6 +82,26 @@ public sealed class BadRequestTests : IAsyncLifetime, IDisposable
         await AssertNothingStoredAsync();
     }
 
+    [Fact]
+    public async Task Create_ConfigMapDataOver1MiB_IsInvalidWithKubeApiserversMessage()
+    {
+        var half = new string('x', 512 * 1024);
+        using var response = await http.PostAsync(ConfigMaps, Json($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"a":"{{{half}}}","b":"{{{half}}}x"}}"""));
+
+        var status = await AssertStatusAsync(response, HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.Equal("ConfigMap \"big\" is invalid: []: Too long: must have at most 1048576 bytes", (string?)status["message"]);
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task Create_ConfigMapDataOf1MiBExactly_IsCreated()
+    {
+        var half = new string('x', 512 * 1024);
+        using var response = await http.PostAsync(ConfigMaps, Json($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"full"},"data":{"a":"{{{half}}}","b":"{{{half}}}"}}"""));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("/api/v1/namespaces/default/widgets")]
     [InlineData("/apis/example.com/v1/namespaces/default/widgets")]

@@ -10,7 +10,8 @@ namespace DeepSeekOperator.Cli.Commands;
 /// the development API server's write rate, list latency and watch latency, against their targets; <c>dsop bench serving</c>:
 /// an MoE layer step over gRPC to expert shards against the same step in-process, and the wire against loopback TCP;
 /// <c>dsop bench operator</c>: many DeepSeekModels created at once, reconciled by the operator as its own process;
-/// <c>dsop bench placement</c>: the placement planner's time at DeepSeek-V3 dimensions and the imbalance it removes.
+/// <c>dsop bench placement</c>: the placement planner's time at DeepSeek-V3 dimensions and the imbalance it removes;
+/// <c>dsop bench autoscaler</c>: the time from a load step to the autoscaler's decision through a real Prometheus.
 /// </summary>
 internal static class BenchCommand
 {
@@ -100,6 +101,16 @@ internal static class BenchCommand
             await output.WriteAsync(PlacementBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
             return 0;
         });
-        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api, serving, operatorBench, placement };
+        var autoscaler = new Command("autoscaler", "Measure the autoscaler's reaction time: from a step in the routers' in-flight requests to the scale decision, with the default 15 s interval and a real Prometheus scraping every 5 s (about 3 minutes), against the documented default periods of HPA and KEDA.") { quick };
+        autoscaler.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            await error.WriteLineAsync("starting prometheus and the router metric endpoints...").ConfigureAwait(false);
+            var rows = await AutoscalerBenchmark.RunAsync(parseResult.GetValue(quick), error.WriteLine, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(AutoscalerBenchmark.ToMarkdown(rows)).ConfigureAwait(false);
+            return 0;
+        });
+        return new Command("bench", "Benchmarks (ratios measured in one run; never compare absolute figures across machines).") { moe, api, serving, operatorBench, placement, autoscaler };
     }
 }

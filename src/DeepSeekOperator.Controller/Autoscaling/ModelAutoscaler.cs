@@ -58,6 +58,9 @@ public static class ModelAutoscaler
     /// <summary>The component named on the autoscaler's Events.</summary>
     public const string Component = "deepseek-operator-autoscaler";
 
+    /// <summary>The <c>controller</c> label of the autoscaler's reconcile and work-queue metrics.</summary>
+    public const string Name = "autoscaler";
+
     /// <summary>The ScalingLimited reason while a component's load cannot be read.</summary>
     public const string MetricsUnavailable = AutoscalerReconciler.MetricsUnavailable;
 
@@ -67,7 +70,7 @@ public static class ModelAutoscaler
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var controllerOptions = new ControllerOptions { Workers = options.Workers };
+        var controllerOptions = new ControllerOptions { Name = Name, Workers = options.Workers };
         var prometheus = new PrometheusClients(options.Time, options.QueryTimeout);
         return (client, loggers, registry) => Build(client, loggers, registry, options, controllerOptions, prometheus);
     }

@@ -28,11 +28,17 @@ public sealed record ModelChildren
     public required ExpertPlacement Placement { get; init; }
 
     /// <summary>
-    /// <c>&lt;model&gt;-placement</c>, the record of the published placement (<see cref="PublishedPlacement"/>): key
-    /// <c>placement.json</c> mounted in router pods, <c>shard-&lt;k&gt;.json</c> in shard k's. Without data when the
-    /// published one fits the spec and is to be left as it is.
+    /// <c>&lt;model&gt;-placement</c>, the routers' part of the record of the published placement
+    /// (<see cref="PublishedPlacement"/>): key <c>placement.json</c>, mounted in router pods. Without data when the
+    /// published placement fits the spec and is to be left as it is.
     /// </summary>
     public required V1ConfigMap PlacementConfigMap { get; init; }
+
+    /// <summary>
+    /// <c>&lt;model&gt;-placement-shard-&lt;k&gt;</c> in shard order, the placement each shard loads: key
+    /// <c>placement.json</c>, mounted in shard k's pods. Without data when the published placement is left as it is.
+    /// </summary>
+    public required IReadOnlyList<V1ConfigMap> ShardPlacementConfigMaps { get; init; }
 
     /// <summary><c>&lt;model&gt;-config</c>, key <c>serving.json</c>: the serving settings.</summary>
     public required V1ConfigMap ConfigConfigMap { get; init; }
@@ -67,7 +73,7 @@ public sealed record ModelChildren
     /// </summary>
     public IEnumerable<IKubernetesObject<V1ObjectMeta>> BuiltIn =>
     [
-        ServiceAccount, Role, RoleBinding, PlacementConfigMap, ConfigConfigMap, RouterDeployment,
+        ServiceAccount, Role, RoleBinding, PlacementConfigMap, .. ShardPlacementConfigMaps, ConfigConfigMap, RouterDeployment,
         .. ShardDeployments, .. ShardServices, GatewayService, .. DisruptionBudgets, .. NetworkPolicies,
     ];
 
@@ -80,15 +86,16 @@ public sealed record ModelChildren
     /// those of the model are built with the spec's count and left to their autoscaler afterwards.
     /// </param>
     /// <param name="publishedPlacement">
-    /// The placement ConfigMap as it is, null when there is none: kept while it fits the spec, else followed by a
-    /// Contiguous placement at its next revision; revision 1 when there is none.
+    /// The ConfigMap of a name in the model's namespace as it is (null when there is none), for the placement
+    /// ConfigMaps: kept while they fit the spec, else followed by a Contiguous placement at their next revision;
+    /// revision 1 when there are none. Null: there are none.
     /// </param>
     /// <exception cref="InvalidModelSpecException">A field makes a child impossible (a name too long, more shards than experts …); it names the field.</exception>
-    public static ModelChildren Build(DeepSeekModel model, ModelConfig config, OperatorSettings settings, IReadOnlyDictionary<string, string>? horizontalPodAutoscalers = null, V1ConfigMap? publishedPlacement = null)
+    public static ModelChildren Build(DeepSeekModel model, ModelConfig config, OperatorSettings settings, IReadOnlyDictionary<string, string>? horizontalPodAutoscalers = null, Func<string, V1ConfigMap?>? publishedPlacement = null)
     {
         var context = ChildContext.Create(model, config, settings) with { HorizontalPodAutoscalers = horizontalPodAutoscalers ?? new Dictionary<string, string>() };
         var shards = Enumerable.Range(0, model.Spec.Experts.Shards).ToList();
-        var (placement, kept) = Internal.PlacementConfigMap.Resolve(context, publishedPlacement);
+        var (placement, kept) = Internal.PlacementConfigMap.Resolve(context, publishedPlacement ?? (_ => null));
         var endpoint = $"http://{context.Name}.{context.Namespace}.svc.{settings.ClusterDomain}:{model.Spec.Serving.Port}/v1";
         return new ModelChildren
         {
@@ -96,7 +103,8 @@ public sealed record ModelChildren
             Role = ServingRbac.Role(context),
             RoleBinding = ServingRbac.RoleBinding(context),
             Placement = placement.Routers,
-            PlacementConfigMap = Internal.PlacementConfigMap.Build(context, kept ? null : placement),
+            PlacementConfigMap = Internal.PlacementConfigMap.Routers(context, kept ? null : placement),
+            ShardPlacementConfigMaps = [.. shards.Select(k => Internal.PlacementConfigMap.Shard(context, k, kept ? null : placement))],
             ConfigConfigMap = ServingConfigMap.Build(context, endpoint),
             RouterDeployment = Internal.RouterDeployment.Build(context),
             ShardDeployments = [.. shards.Select(k => ShardWorkloads.Deployment(context, k))],
@@ -109,11 +117,11 @@ public sealed record ModelChildren
         };
     }
 
-    /// <summary>The name of <paramref name="model"/>'s placement ConfigMap, the record of its published placement.</summary>
+    /// <summary>The name of <paramref name="model"/>'s routers' placement ConfigMap (<see cref="PublishedPlacement.RoutersConfigMap"/>).</summary>
     public static string PlacementConfigMapName(DeepSeekModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.Metadata.Name + "-placement";
+        return PublishedPlacement.RoutersConfigMap(model.Metadata.Name);
     }
 
     /// <summary>The architecture of a synthetic source's preset; null for a checkpoint, whose config.json must be read.</summary>

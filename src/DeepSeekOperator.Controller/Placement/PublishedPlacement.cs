@@ -1,34 +1,40 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Placement;
+using k8s.Models;
 
 namespace DeepSeekOperator.Controller.Placement;
 
 /// <summary>
-/// The data of a model's placement ConfigMap, the record of the published placement: <c>placement.json</c>, the
-/// revision routers dispatch with, and one <c>shard-&lt;k&gt;.json</c> per shard, the revision shard k loads
-/// (mounted in shard k's pods as their <c>placement.json</c>). While a new revision rolls out, the shards' keys
-/// hold it one after another before the routers' key does; otherwise every key holds the same revision.
+/// The record of a model's published placement, one ConfigMap per reader, each holding one placement under
+/// <see cref="Key"/>: <c>&lt;model&gt;-placement</c> the revision routers dispatch with, and
+/// <c>&lt;model&gt;-placement-shard-&lt;k&gt;</c> the revision shard k loads (each mounted in its pods as their
+/// <c>placement.json</c>). While a new revision rolls out, the shards' ConfigMaps hold it one after another before the
+/// routers' does; otherwise every one holds the same revision.
 /// </summary>
 /// <remarks>
-/// Every key holds a whole placement, as every shard validates the whole of its file: at DeepSeek-V3's dimensions
-/// (58 MoE layers, 32 shards of 9 slots) that is about 65 KB of one-line JSON per key, 2.1 MB for the 33 keys, more
-/// than the 1 MiB a Kubernetes ConfigMap may hold (the dev cluster takes it).
+/// Every ConfigMap holds a whole placement, as every shard validates the whole of its file: at DeepSeek-V3's dimensions
+/// (58 MoE layers, 32 shards of 9 slots) that is about 65 KB of one-line JSON, well within the 1 MiB a Kubernetes
+/// ConfigMap may hold; the 33 placements together (2.1 MB) would not fit in one.
 /// </remarks>
-/// <param name="Routers">The placement of <see cref="RoutersKey"/>.</param>
-/// <param name="Shards">The placement of each shard's key, in shard order.</param>
+/// <param name="Routers">The placement of the routers' ConfigMap.</param>
+/// <param name="Shards">The placement of each shard's ConfigMap, in shard order.</param>
 public sealed record PublishedPlacement(ExpertPlacement Routers, IReadOnlyList<ExpertPlacement> Shards)
 {
-    /// <summary>The routers' key, and the file name every pod reads.</summary>
-    public const string RoutersKey = "placement.json";
+    /// <summary>The key of every placement ConfigMap, and the file name every pod reads.</summary>
+    public const string Key = "placement.json";
 
-    /// <summary>The newest revision among the keys.</summary>
+    /// <summary>The newest revision among the ConfigMaps.</summary>
     public long Revision => Shards.Select(shard => shard.Revision).Append(Routers.Revision).Max();
 
-    /// <summary>The key of shard <paramref name="shard"/>'s placement: <c>shard-&lt;k&gt;.json</c>.</summary>
-    public static string ShardKey(int shard) => $"shard-{shard}.json";
+    /// <summary>The name of model <paramref name="model"/>'s routers' placement ConfigMap: <c>&lt;model&gt;-placement</c>.</summary>
+    public static string RoutersConfigMap(string model) => model + "-placement";
 
-    /// <summary>Every key holding <paramref name="placement"/>.</summary>
+    /// <summary>The name of shard <paramref name="shard"/>'s placement ConfigMap: <c>&lt;model&gt;-placement-shard-&lt;k&gt;</c>.</summary>
+    public static string ShardConfigMap(string model, int shard) => string.Create(CultureInfo.InvariantCulture, $"{model}-placement-shard-{shard}");
+
+    /// <summary>Every ConfigMap holding <paramref name="placement"/>.</summary>
     public static PublishedPlacement Uniform(ExpertPlacement placement)
     {
         ArgumentNullException.ThrowIfNull(placement);
@@ -36,31 +42,38 @@ public sealed record PublishedPlacement(ExpertPlacement Routers, IReadOnlyList<E
     }
 
     /// <summary>
-    /// Reads a placement ConfigMap's data and checks that every key fits the model as the spec has it now: the
-    /// model id, shard count and slots per shard, and the model's layers and experts (<see cref="ExpertPlacement.Validate"/>).
+    /// Reads a model's placement ConfigMaps and checks that each fits the model as the spec has it now: the model id,
+    /// shard count and slots per shard, and the model's layers and experts (<see cref="ExpertPlacement.Validate"/>).
     /// </summary>
-    /// <param name="data">The ConfigMap's data.</param>
+    /// <param name="configMaps">The ConfigMap of a name in the model's namespace; null when there is none.</param>
     /// <param name="config">The model's architecture.</param>
-    /// <param name="modelId">The model id every placement must be for.</param>
+    /// <param name="model">The model's name, the model id every placement must be for.</param>
     /// <param name="shards">The spec's shard count.</param>
     /// <param name="slotsPerShard">The spec's slots per shard.</param>
-    /// <exception cref="PlacementException">A key is missing, unreadable, or does not fit; the message names the key.</exception>
-    public static PublishedPlacement Read(IDictionary<string, string>? data, ModelConfig config, string modelId, int shards, int slotsPerShard)
+    /// <exception cref="PlacementException">A ConfigMap or its key is missing, unreadable, or does not fit; the message names the ConfigMap.</exception>
+    public static PublishedPlacement Read(Func<string, V1ConfigMap?> configMaps, ModelConfig config, string model, int shards, int slotsPerShard)
     {
+        ArgumentNullException.ThrowIfNull(configMaps);
         ArgumentNullException.ThrowIfNull(config);
-        var routers = ReadKey(data, RoutersKey, config, modelId, shards, slotsPerShard);
-        return new PublishedPlacement(routers, [.. Enumerable.Range(0, shards).Select(k => ReadKey(data, ShardKey(k), config, modelId, shards, slotsPerShard))]);
+        var routers = ReadOne(configMaps, RoutersConfigMap(model), config, model, shards, slotsPerShard);
+        return new PublishedPlacement(routers, [.. Enumerable.Range(0, shards).Select(k => ReadOne(configMaps, ShardConfigMap(model, k), config, model, shards, slotsPerShard))]);
     }
 
-    /// <summary>The newest revision among the keys of <paramref name="data"/> that hold a placement; 0 when none does.</summary>
-    public static long NewestRevision(IDictionary<string, string>? data)
+    /// <summary>The newest revision the ConfigMaps hold; 0 when none holds a placement.</summary>
+    public static long NewestRevision(IEnumerable<V1ConfigMap?> configMaps)
     {
+        ArgumentNullException.ThrowIfNull(configMaps);
         long newest = 0;
-        foreach (var json in data?.Values ?? [])
+        foreach (var configMap in configMaps)
         {
+            if (configMap?.Data?.TryGetValue(Key, out var json) != true)
+            {
+                continue;
+            }
+
             try
             {
-                newest = Math.Max(newest, ExpertPlacement.Parse(json).Revision);
+                newest = Math.Max(newest, ExpertPlacement.Parse(json!).Revision);
             }
             catch (PlacementException)
             {
@@ -72,7 +85,7 @@ public sealed record PublishedPlacement(ExpertPlacement Routers, IReadOnlyList<E
     }
 
     /// <summary>
-    /// <paramref name="placement"/> as one line of JSON, the form the ConfigMap holds: a ConfigMap holds at most 1 MiB,
+    /// <paramref name="placement"/> as one line of JSON, the form the ConfigMaps hold: a ConfigMap holds at most 1 MiB,
     /// and the indented form of a DeepSeek-V3 placement is five times longer.
     /// </summary>
     public static string Json(ExpertPlacement placement)
@@ -81,16 +94,24 @@ public sealed record PublishedPlacement(ExpertPlacement Routers, IReadOnlyList<E
         return JsonNode.Parse(placement.Serialize())!.ToJsonString();
     }
 
-    /// <summary>The ConfigMap data holding this record.</summary>
-    public Dictionary<string, string> Data()
+    /// <summary>The data of a placement ConfigMap holding <paramref name="placement"/>.</summary>
+    public static Dictionary<string, string> Data(ExpertPlacement placement) => new(StringComparer.Ordinal) { [Key] = Json(placement) };
+
+    private static ExpertPlacement ReadOne(Func<string, V1ConfigMap?> configMaps, string name, ModelConfig config, string modelId, int shards, int slotsPerShard)
     {
-        var data = new Dictionary<string, string>(StringComparer.Ordinal) { [RoutersKey] = Json(Routers) };
-        for (var shard = 0; shard < Shards.Count; shard++)
+        if (configMaps(name) is not { } configMap)
         {
-            data[ShardKey(shard)] = Json(Shards[shard]);
+            throw new PlacementException($"ConfigMap {name} is missing");
         }
 
-        return data;
+        try
+        {
+            return ReadKey(configMap.Data, Key, config, modelId, shards, slotsPerShard);
+        }
+        catch (PlacementException e)
+        {
+            throw new PlacementException($"ConfigMap {name}: {e.Message}", e);
+        }
     }
 
     private static ExpertPlacement ReadKey(IDictionary<string, string>? data, string key, ModelConfig config, string modelId, int shards, int slotsPerShard)

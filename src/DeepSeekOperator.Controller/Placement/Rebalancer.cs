@@ -21,10 +21,10 @@ namespace DeepSeekOperator.Controller.Placement;
 /// Rebalances the experts of every model with <c>placement.strategy: Balanced</c>. Every <c>rebalanceInterval</c>, once
 /// the model is Ready, it reads <c>/v1/expert-load</c> from each ready router pod, plans a placement
 /// (<see cref="PlacementPlanner"/>) and publishes it as the next revision when it lowers the imbalance by more than
-/// <c>minImbalance</c>. The rollout goes shard by shard through the placement ConfigMap (<see cref="PublishedPlacement"/>):
-/// <c>shard-0.json</c> first; <c>shard-k.json</c> once every router's <c>/v1/placement</c> shows shard k−1's replicas
-/// serving the revision; <c>placement.json</c>, which the routers follow, once every shard serves it. The rollout's
-/// progress is the ConfigMap itself, so a new leader carries it on. A shard that does not serve the revision within
+/// <c>minImbalance</c>. The rollout goes shard by shard through the placement ConfigMaps (<see cref="PublishedPlacement"/>):
+/// shard 0's first; shard k's once every router's <c>/v1/placement</c> shows shard k−1's replicas serving the
+/// revision; the routers' last, once every shard serves it. The rollout's progress is the ConfigMaps themselves, so a
+/// new leader carries it on. A shard that does not serve the revision within
 /// <see cref="RebalancerOptions.ShardTimeout"/> is a Warning Event, and is looked at again a rebalance interval later.
 /// Load that cannot be read (no ready router, a router unreachable, an answer refused) changes nothing: a Warning Event
 /// names the router and the field. Recorded in <c>status.placement</c>, the <c>PlacementBalanced</c> condition, a
@@ -50,10 +50,10 @@ public sealed class Rebalancer : IReconciler
     /// <summary>The Warning reason of a shard that did not serve the new revision in time.</summary>
     public const string RolloutStalled = "PlacementRolloutStalled";
 
-    /// <summary>The ConfigMap annotation holding the imbalance the rolling-out revision replaces.</summary>
+    /// <summary>The annotation of shard 0's placement ConfigMap holding the imbalance the rolling-out revision replaces.</summary>
     public const string ImbalanceBeforeAnnotation = "moe.deepseek-operator.io/imbalance-before";
 
-    /// <summary>The ConfigMap annotation holding the imbalance the rolling-out revision was planned to reach.</summary>
+    /// <summary>The annotation of shard 0's placement ConfigMap holding the imbalance the rolling-out revision was planned to reach.</summary>
     public const string ImbalanceAfterAnnotation = "moe.deepseek-operator.io/imbalance-after";
 
     private const int StatusAttempts = 5;
@@ -75,7 +75,7 @@ public sealed class Rebalancer : IReconciler
     /// <summary>Creates the rebalancer over the caches of models and router pods.</summary>
     /// <param name="models">The models' cache.</param>
     /// <param name="routerPods">A cache of the operator's router pods (label <c>app.kubernetes.io/component=router</c>).</param>
-    /// <param name="client">The client the ConfigMap, status and reader pods are read and written with.</param>
+    /// <param name="client">The client the placement ConfigMaps, status and reader pods are read and written with.</param>
     /// <param name="http">The client routers are asked with.</param>
     /// <param name="events">Where Events about the model go.</param>
     /// <param name="registry">The registry of <c>dsop_placement_imbalance_ratio</c>.</param>
@@ -112,14 +112,16 @@ public sealed class Rebalancer : IReconciler
 
         var shards = model.Spec.Experts.Shards;
         var slots = PlacementGenerator.MinimumSlotsPerShard(config.NRoutedExperts, shards) + model.Spec.Experts.RedundantSlots;
-        V1ConfigMap configMap;
+        Dictionary<string, V1ConfigMap> configMaps;
         PublishedPlacement published;
         try
         {
-            configMap = await client.CoreV1.ReadNamespacedConfigMapAsync(ModelChildren.PlacementConfigMapName(model), key.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-            published = PublishedPlacement.Read(configMap.Data, config, key.Name, shards, slots);
+            var selector = $"{ChildLabels.InstanceKey}={key.Name},{ChildLabels.ComponentKey}={ChildLabels.Placement}";
+            var list = await client.CoreV1.ListNamespacedConfigMapAsync(key.Namespace, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            configMaps = list.Items.ToDictionary(configMap => configMap.Metadata.Name, StringComparer.Ordinal);
+            published = PublishedPlacement.Read(configMaps.GetValueOrDefault, config, key.Name, shards, slots);
         }
-        catch (Exception exception) when (exception is PlacementException || exception is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound })
+        catch (PlacementException)
         {
             // The reconciler has yet to write the placement of the spec as it is now.
             return ReconcileResult.Requeue(options.PollInterval);
@@ -129,7 +131,7 @@ public sealed class Rebalancer : IReconciler
         {
             if (published.Revision > published.Routers.Revision)
             {
-                return await RollOutAsync(model, configMap, published, interval, cancellationToken).ConfigureAwait(false);
+                return await RollOutAsync(model, configMaps, published, interval, cancellationToken).ConfigureAwait(false);
             }
 
             var now = time.GetUtcNow();
@@ -144,20 +146,20 @@ public sealed class Rebalancer : IReconciler
             }
 
             due[key] = now + interval;
-            return await PlanAsync(model, config, configMap, published, slots, cancellationToken).ConfigureAwait(false)
+            return await PlanAsync(model, config, configMaps, published, slots, cancellationToken).ConfigureAwait(false)
                 ? ReconcileResult.Requeue(options.PollInterval)
                 : ReconcileResult.Requeue(interval);
         }
         catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            // The ConfigMap changed since it was read (the reconciler followed a new spec): read it again after a backoff.
+            // A ConfigMap changed since it was read (the reconciler followed a new spec): read them again after a backoff.
             RebalancerLog.Conflict(logger, key.ToString());
             return ReconcileResult.Failed("Conflict: " + exception.Response.Content);
         }
     }
 
     // Reads the load, and starts a rollout of the planned placement when it is enough better; whether it did.
-    private async Task<bool> PlanAsync(DeepSeekModel model, ModelConfig config, V1ConfigMap configMap, PublishedPlacement published, int slots, CancellationToken cancellationToken)
+    private async Task<bool> PlanAsync(DeepSeekModel model, ModelConfig config, Dictionary<string, V1ConfigMap> configMaps, PublishedPlacement published, int slots, CancellationToken cancellationToken)
     {
         var (name, ns) = (model.Metadata.Name, model.Metadata.NamespaceProperty);
         ExpertLoad load;
@@ -195,7 +197,7 @@ public sealed class Rebalancer : IReconciler
         {
             await WriteStatusAsync(
                 model,
-                status => status with { Placement = Recorded(status, configMap, published.Routers.Revision) with { Imbalance = current } },
+                status => status with { Placement = Recorded(status, model, published.Routers.Revision) with { Imbalance = current } },
                 "True",
                 Balanced,
                 $"Imbalance {Ratio(current)} (max/mean shard load) at revision {published.Routers.Revision}; the best placement found would reach {Ratio(after)}, {Ratio(current / after)} times lower, not more than minImbalance {Ratio(minimum)}.",
@@ -203,11 +205,11 @@ public sealed class Rebalancer : IReconciler
             return false;
         }
 
-        configMap.Metadata.Annotations ??= new Dictionary<string, string>();
-        configMap.Metadata.Annotations[ImbalanceBeforeAnnotation] = current.ToString("R", CultureInfo.InvariantCulture);
-        configMap.Metadata.Annotations[ImbalanceAfterAnnotation] = after.ToString("R", CultureInfo.InvariantCulture);
-        configMap.Data[PublishedPlacement.ShardKey(0)] = PublishedPlacement.Json(planned);
-        await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var first = configMaps[PublishedPlacement.ShardConfigMap(name, 0)];
+        first.Metadata.Annotations ??= new Dictionary<string, string>();
+        first.Metadata.Annotations[ImbalanceBeforeAnnotation] = current.ToString("R", CultureInfo.InvariantCulture);
+        first.Metadata.Annotations[ImbalanceAfterAnnotation] = after.ToString("R", CultureInfo.InvariantCulture);
+        await WriteAsync(first, planned, cancellationToken).ConfigureAwait(false);
         waits[ObjectKey.Of(model)] = new ShardWait(planned.Revision, 0, time.GetUtcNow());
         RebalancerLog.RolloutStarted(logger, ns + "/" + name, planned.Revision, current, after);
         await WriteStatusAsync(
@@ -217,15 +219,16 @@ public sealed class Rebalancer : IReconciler
     }
 
     // One step of the rollout of the newest revision: the next shard's key once the last one serves it, the routers' key last.
-    private async Task<ReconcileResult> RollOutAsync(DeepSeekModel model, V1ConfigMap configMap, PublishedPlacement published, TimeSpan interval, CancellationToken cancellationToken)
+    private async Task<ReconcileResult> RollOutAsync(DeepSeekModel model, Dictionary<string, V1ConfigMap> configMaps, PublishedPlacement published, TimeSpan interval, CancellationToken cancellationToken)
     {
         var key = ObjectKey.Of(model);
         var revision = published.Revision;
         var placement = published.Shards.First(shard => shard.Revision == revision);
         var shards = published.Shards.Count;
         var next = Enumerable.Range(0, shards).FirstOrDefault(k => published.Shards[k].Revision != revision, shards);
-        var before = Annotation(configMap, ImbalanceBeforeAnnotation);
-        var after = Annotation(configMap, ImbalanceAfterAnnotation);
+        var first = configMaps[PublishedPlacement.ShardConfigMap(key.Name, 0)];
+        var before = Annotation(first, ImbalanceBeforeAnnotation);
+        var after = Annotation(first, ImbalanceAfterAnnotation);
         var change = $"revision {revision} (imbalance {Ratio(before)} → {Ratio(after)})";
         if (next > 0)
         {
@@ -254,8 +257,7 @@ public sealed class Rebalancer : IReconciler
         var now = time.GetUtcNow();
         if (next < shards)
         {
-            configMap.Data[PublishedPlacement.ShardKey(next)] = PublishedPlacement.Json(placement);
-            await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Metadata.Name, key.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await WriteAsync(configMaps[PublishedPlacement.ShardConfigMap(key.Name, next)], placement, cancellationToken).ConfigureAwait(false);
             waits[key] = new ShardWait(revision, next, now);
             RebalancerLog.ShardGiven(logger, key.ToString(), revision, next);
             await WriteStatusAsync(
@@ -264,8 +266,7 @@ public sealed class Rebalancer : IReconciler
             return ReconcileResult.Requeue(options.PollInterval);
         }
 
-        configMap.Data[PublishedPlacement.RoutersKey] = PublishedPlacement.Json(placement);
-        await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Metadata.Name, key.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await WriteAsync(configMaps[PublishedPlacement.RoutersConfigMap(key.Name)], placement, cancellationToken).ConfigureAwait(false);
         waits.TryRemove(key, out _);
         due[key] = now + interval;
         if (after is { } reached)
@@ -276,7 +277,7 @@ public sealed class Rebalancer : IReconciler
         RebalancerLog.Published(logger, key.ToString(), revision);
         await WriteStatusAsync(
             model,
-            status => status with { Placement = Recorded(status, configMap, revision) with { Imbalance = after, ImbalanceBefore = before } },
+            status => status with { Placement = Recorded(status, model, revision) with { Imbalance = after, ImbalanceBefore = before } },
             "True",
             Balanced,
             $"Imbalance {Ratio(after)} (max/mean shard load) at revision {revision}, down from {Ratio(before)}.",
@@ -441,10 +442,17 @@ public sealed class Rebalancer : IReconciler
         }
     }
 
-    private static PlacementStatus Recorded(DeepSeekModelStatus status, V1ConfigMap configMap, long revision) =>
+    // Replaces a placement ConfigMap's placement; a conflict (the reconciler wrote it meanwhile) fails the reconcile.
+    private Task<V1ConfigMap> WriteAsync(V1ConfigMap configMap, ExpertPlacement placement, CancellationToken cancellationToken)
+    {
+        configMap.Data = PublishedPlacement.Data(placement);
+        return client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Metadata.Name, configMap.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
+    }
+
+    private static PlacementStatus Recorded(DeepSeekModelStatus status, DeepSeekModel model, long revision) =>
         status.Placement?.Revision == revision
-            ? status.Placement with { ConfigMap = configMap.Metadata.Name }
-            : new PlacementStatus { ConfigMap = configMap.Metadata.Name, Revision = revision };
+            ? status.Placement with { ConfigMap = ModelChildren.PlacementConfigMapName(model) }
+            : new PlacementStatus { ConfigMap = ModelChildren.PlacementConfigMapName(model), Revision = revision };
 
     private static double? Annotation(V1ConfigMap configMap, string key) =>
         configMap.Metadata.Annotations?.TryGetValue(key, out var text) == true

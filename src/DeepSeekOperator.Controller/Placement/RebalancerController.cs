@@ -19,6 +19,9 @@ public static class RebalancerController
     /// <summary>The component named on the rebalancer's Events.</summary>
     public const string Component = "deepseek-operator-rebalancer";
 
+    /// <summary>The <c>controller</c> label of the rebalancer's reconcile and work-queue metrics.</summary>
+    public const string Name = "rebalancer";
+
     // One client for every leadership term: routers are plain HTTP on pod IPs, and sockets are worth reusing.
     private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
 
@@ -28,7 +31,7 @@ public static class RebalancerController
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var controllerOptions = new ControllerOptions { Workers = options.Workers };
+        var controllerOptions = new ControllerOptions { Name = Name, Workers = options.Workers };
         controllerOptions.Validate();
         return (client, loggers, registry) => Build(client, loggers, registry, options, controllerOptions);
     }

@@ -34,19 +34,19 @@ public static class OperatorPermissions
     /// (<c>ChildClient</c>: create, update), reads a model afresh and replaces its status (<c>DeepSeekModelReconciler</c>),
     /// records Events (<c>EventRecorder</c>: create), runs the pods that read a checkpoint's config.json
     /// (<c>DeepSeekModelReconciler</c>: create, and delete those of an earlier source; cached by an informer), deletes
-    /// the shards' Deployments, Services and PodDisruptionBudgets beyond a reduced shard count
+    /// the shards' Deployments, Services, PodDisruptionBudgets and placement ConfigMaps beyond a reduced shard count
     /// (<c>DeepSeekModelReconciler</c>: delete), and where the Prometheus Operator's CRD exists (<c>ServiceMonitorCrd</c>:
     /// get) reads, creates and replaces ServiceMonitors (<c>ChildClient</c>; not cached, so neither listed nor watched). It caches
     /// HorizontalPodAutoscalers, to leave the replicas of the Deployments they
     /// target alone (<c>DeepSeekModelController</c>: list and watch), and the autoscaler writes the replicas of router
     /// and shard Deployments through their scale subresource (<c>ModelAutoscaler</c>: patch).
-    /// The rebalancer caches the models and router pods, replaces the placement ConfigMap, and writes status and Events.
+    /// The rebalancer caches the models and router pods, lists and replaces the placement ConfigMaps, and writes status and Events.
     /// </summary>
     public static IReadOnlyList<PermissionRule> ClusterWide { get; } =
     [
         new(DeepSeekModel.Group, DeepSeekModel.Plural, Cache),
         new(DeepSeekModel.Group, DeepSeekModel.Plural + "/status", ["update"]),
-        new("", "configmaps", Owned),
+        new("", "configmaps", OwnedAndPruned),
         new("", "services", OwnedAndPruned),
         new("", "serviceaccounts", Owned),
         new("", "events", ["create"]),

@@ -39,12 +39,15 @@ public static class DeepSeekModelController
     /// <summary>The component named on the controller's Events.</summary>
     public const string Component = "deepseek-operator";
 
+    /// <summary>The <c>controller</c> label of the controller's reconcile and work-queue metrics.</summary>
+    public const string Name = "deepseekmodel";
+
     /// <summary>A factory the operator host calls each time it becomes leader.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
     public static ControllerFactory Factory(DeepSeekModelControllerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var controllerOptions = new ControllerOptions { Workers = options.Workers };
+        var controllerOptions = new ControllerOptions { Name = Name, Workers = options.Workers };
         controllerOptions.Validate();
         var informerOptions = new InformerOptions { Namespace = options.Namespace, ResyncPeriod = options.ResyncPeriod };
         informerOptions.Validate();

@@ -23,8 +23,8 @@ namespace DeepSeekOperator.Controller.Reconciling;
 /// created when missing (and those of an earlier source deleted), its termination message parsed once it succeeded and
 /// kept in memory per model and source, and its failure reported as <see cref="ModelConfigUnavailable"/> until the
 /// source or image changes. The succeeded pod stays, so an operator that restarts reads it rather than running another.
-/// Shard Deployments, Services and PodDisruptionBudgets beyond a reduced shard count are deleted. The placement
-/// ConfigMap's data is written only when it is created or no longer fits the spec (see <see cref="ModelChildren.Build"/>).
+/// Shard Deployments, Services, PodDisruptionBudgets and placement ConfigMaps beyond a reduced shard count are deleted.
+/// The placement ConfigMaps' data is written only when they are created or no longer fit the spec (see <see cref="ModelChildren.Build"/>).
 /// </summary>
 /// <param name="caches">The models' cache and the children's, which the reconciler reads instead of the API server.</param>
 /// <param name="client">The client children and status are written with.</param>
@@ -89,9 +89,8 @@ public sealed class DeepSeekModelReconciler(
             }
 
             var replicaTargets = ReplicaOwnership.Targets(caches.HorizontalPodAutoscalers.List(), key.Namespace);
-            // The placement ConfigMap records the published placement (the rebalancer's revisions): kept while it fits.
-            var published = caches.ConfigMaps.Get(new ObjectKey(key.Namespace, ModelChildren.PlacementConfigMapName(model)));
-            desired = ModelChildren.Build(model, config, settings, replicaTargets, published);
+            // The placement ConfigMaps record the published placement (the rebalancer's revisions): kept while they fit.
+            desired = ModelChildren.Build(model, config, settings, replicaTargets, name => caches.ConfigMaps.Get(new ObjectKey(key.Namespace, name)));
         }
         catch (InvalidModelSpecException exception)
         {
@@ -123,6 +122,8 @@ public sealed class DeepSeekModelReconciler(
                 (name, ns, token) => client.CoreV1.DeleteNamespacedServiceAsync(name, ns, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             await PruneAsync(model, caches.DisruptionBudgets, "PodDisruptionBudget", keep,
                 (name, ns, token) => client.PolicyV1.DeleteNamespacedPodDisruptionBudgetAsync(name, ns, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            await PruneAsync(model, caches.ConfigMaps, "ConfigMap", keep,
+                (name, ns, token) => client.CoreV1.DeleteNamespacedConfigMapAsync(name, ns, cancellationToken: token), cancellationToken).ConfigureAwait(false);
 
             if (await monitoring.IsInstalledAsync(cancellationToken).ConfigureAwait(false)
                 && await ApplyAsync(model, desired.ServiceMonitor, cancellationToken).ConfigureAwait(false) is null)

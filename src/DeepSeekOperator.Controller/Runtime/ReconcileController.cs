@@ -19,11 +19,18 @@ public sealed class ReconcileController
     private readonly ControllerOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
-    private readonly Counter reconciles;
-    private readonly Counter errors;
-    private readonly Histogram duration;
+    private readonly Counter.Child success;
+    private readonly Counter.Child requeue;
+    private readonly Counter.Child failure;
+    private readonly Counter.Child errors;
+    private readonly Histogram.Child duration;
 
-    /// <summary>Creates a controller whose metrics are registered in <paramref name="registry"/>.</summary>
+    /// <summary>
+    /// Creates a controller whose metrics are registered in <paramref name="registry"/> with the label
+    /// <c>controller</c> = <see cref="ControllerOptions.Name"/>: <c>dsop_reconcile_total{controller,result}</c>,
+    /// <c>dsop_reconcile_errors_total{controller}</c>, <c>dsop_reconcile_time_seconds{controller}</c> and
+    /// <c>dsop_workqueue_depth{controller}</c>.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
     public ReconcileController(
         IReconciler reconciler,
@@ -44,13 +51,17 @@ public sealed class ReconcileController
         this.time = time;
         this.logger = logger;
 
+        var name = options.Name;
         var metrics = Metrics.WithCustomRegistry(registry);
-        reconciles = metrics.CreateCounter("dsop_reconcile_total", "Reconciles by result: success, requeue or error.",
-            new CounterConfiguration { LabelNames = ["result"] });
-        errors = metrics.CreateCounter("dsop_reconcile_errors_total", "Reconciles that failed or threw.");
-        duration = metrics.CreateHistogram("dsop_reconcile_time_seconds", "How long each reconcile took.",
-            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
-        var depth = metrics.CreateGauge("dsop_workqueue_depth", "Keys waiting in the work queue.");
+        var reconciles = metrics.CreateCounter("dsop_reconcile_total", "Reconciles by controller and result: success, requeue or error.",
+            new CounterConfiguration { LabelNames = ["controller", "result"] });
+        (success, requeue, failure) = (reconciles.WithLabels(name, "success"), reconciles.WithLabels(name, "requeue"), reconciles.WithLabels(name, "error"));
+        errors = metrics.CreateCounter("dsop_reconcile_errors_total", "Reconciles that failed or threw, by controller.",
+            new CounterConfiguration { LabelNames = ["controller"] }).WithLabels(name);
+        duration = metrics.CreateHistogram("dsop_reconcile_time_seconds", "How long each reconcile took, by controller.",
+            new HistogramConfiguration { LabelNames = ["controller"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) }).WithLabels(name);
+        var depth = metrics.CreateGauge("dsop_workqueue_depth", "Keys waiting in the controller's work queue.",
+            new GaugeConfiguration { LabelNames = ["controller"] }).WithLabels(name);
         registry.AddBeforeCollectCallback(() => depth.Set(queue.Count));
     }
 
@@ -134,12 +145,12 @@ public sealed class ReconcileController
             {
                 case ReconcileOutcome.Done:
                     queue.Forget(key);
-                    reconciles.WithLabels("success").Inc();
+                    success.Inc();
                     break;
                 case ReconcileOutcome.Requeue:
                     queue.Forget(key);
                     queue.AddAfter(key, result.RequeueAfter);
-                    reconciles.WithLabels("requeue").Inc();
+                    requeue.Inc();
                     break;
                 default:
                     var delay = Backoff(key);
@@ -164,7 +175,7 @@ public sealed class ReconcileController
 
     private TimeSpan Backoff(ObjectKey key)
     {
-        reconciles.WithLabels("error").Inc();
+        failure.Inc();
         errors.Inc();
         var delay = queue.RateLimiter.When(key);
         queue.AddAfter(key, delay);

@@ -1,8 +1,13 @@
+using System.Net;
+using System.Text.Json.Nodes;
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
+using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.DevCluster.Tests;
+using DeepSeekOperator.Serving.Placement;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 
 namespace DeepSeekOperator.Controller.Tests.Children;
@@ -50,6 +55,36 @@ public sealed class ChildrenAdmissionTests
         }
     }
 
+    [Fact]
+    public async Task DeepSeekV3PlannedPlacement_EveryPlacementConfigMapAccepted_AllInOneRefusedAsTooLong()
+    {
+        await using var api = await RunningApiServer.StartAsync();
+        await api.Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(CustomResourceDefinitions.DeepSeekModel());
+        var model = await CreateModelAsync(api.Client, Samples.Read(Samples.DeepSeekV3File), "default");
+        var config = Samples.ConfigOf(model);
+        var children = ModelChildren.Build(model, config, Samples.Settings);
+        var random = new Random(8);
+        var load = new ExpertLoad(config.MoeLayers.Select(layer => new LayerLoad(layer, [.. Enumerable.Range(0, config.NRoutedExperts).Select(_ => Math.Round(1e6 * random.NextDouble() * random.NextDouble()))])));
+        var planned = PlacementPlanner.Plan(config, load, model.Metadata.Name, 2, children.Placement.Shards, children.Placement.SlotsPerShard);
+        Assert.Equal((32, 9), (planned.Shards, planned.SlotsPerShard));
+
+        foreach (var configMap in children.ShardPlacementConfigMaps.Append(children.PlacementConfigMap))
+        {
+            configMap.Data = PublishedPlacement.Data(planned);
+            var created = await api.Client.CoreV1.CreateNamespacedConfigMapAsync(configMap, "default");
+            Assert.Equal(planned.Serialize(), ExpertPlacement.Parse(created.Data["placement.json"]).Serialize());
+        }
+
+        var allInOne = new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "all-in-one" },
+            Data = Enumerable.Range(0, 33).ToDictionary(k => $"shard-{k}.json", _ => PublishedPlacement.Json(planned)),
+        };
+        var refused = await Assert.ThrowsAsync<HttpOperationException>(() => api.Client.CoreV1.CreateNamespacedConfigMapAsync(allInOne, "default"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.Response.StatusCode);
+        Assert.Equal("ConfigMap \"all-in-one\" is invalid: []: Too long: must have at most 1048576 bytes", (string?)JsonNode.Parse(refused.Response.Content)!["message"]);
+    }
+
     private static async Task<IKubernetesObject<V1ObjectMeta>> CreateAsync(Kubernetes client, IKubernetesObject<V1ObjectMeta> child, string ns) => child switch
     {
         V1ServiceAccount o => await client.CoreV1.CreateNamespacedServiceAccountAsync(o, ns),
@@ -76,7 +111,7 @@ public sealed class ChildrenAdmissionTests
                     sample, DeepSeekModel.Group, DeepSeekModel.Version, ns, DeepSeekModel.Plural, cancellationToken: deadline.Token);
                 return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(created));
             }
-            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20), deadline.Token);
             }

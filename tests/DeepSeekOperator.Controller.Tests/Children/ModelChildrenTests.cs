@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using DeepSeekOperator.Api.Schema;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Children;
@@ -16,7 +18,7 @@ public sealed class ModelChildrenTests
     public static TheoryData<string> SampleFiles => [Samples.TinyFile, Samples.DeepSeekV3File];
 
     [Fact]
-    public void TinySample_FourShards_OneOfEachChildPlusOneDeploymentServiceAndBudgetPerShard()
+    public void TinySample_FourShards_OneOfEachChildPlusOnePlacementDeploymentServiceAndBudgetPerShard()
     {
         var children = Samples.Build(Samples.TinyFile);
 
@@ -24,7 +26,7 @@ public sealed class ModelChildrenTests
         string[] expected =
         [
             "ServiceAccount/tiny-serving", "Role/tiny-serving", "RoleBinding/tiny-serving",
-            "ConfigMap/tiny-placement", "ConfigMap/tiny-config",
+            "ConfigMap/tiny-placement", .. Enumerable.Range(0, 4).Select(k => $"ConfigMap/tiny-placement-shard-{k}"), "ConfigMap/tiny-config",
             "Deployment/tiny-router", .. perShard.Select(n => $"Deployment/{n}"),
             .. perShard.Select(n => $"Service/{n}"), "Service/tiny",
             "PodDisruptionBudget/tiny-router", .. perShard.Select(n => $"PodDisruptionBudget/{n}"),
@@ -69,8 +71,8 @@ public sealed class ModelChildrenTests
             Assert.Equal("deepseek-operator", labels["app.kubernetes.io/managed-by"]);
             Assert.Equal(name, labels["app.kubernetes.io/part-of"]);
             Assert.Contains(labels["app.kubernetes.io/component"], new[] { "router", "shard", "gateway", "placement", "config", "rbac", "network", "monitoring" });
-            var isShard = child.Metadata.Name.StartsWith($"{name}-shard-", StringComparison.Ordinal);
-            Assert.Equal(isShard ? child.Metadata.Name[$"{name}-shard-".Length..] : null, labels.TryGetValue("moe.deepseek-operator.io/shard", out var k) ? k : null);
+            var shard = Regex.Match(child.Metadata.Name, $"^{name}-(?:placement-)?shard-([0-9]+)$");
+            Assert.Equal(shard.Success ? shard.Groups[1].Value : null, labels.TryGetValue("moe.deepseek-operator.io/shard", out var k) ? k : null);
         });
         Assert.All(children.ShardDeployments, d => Assert.Equal("shard", d.Metadata.Labels["app.kubernetes.io/component"]));
         Assert.Equal("router", children.RouterDeployment.Metadata.Labels["app.kubernetes.io/component"]);
@@ -145,8 +147,26 @@ public sealed class ModelChildrenTests
         Assert.Equal((1L, model.Metadata.Name, shards, slotsPerShard), (placement.Revision, placement.ModelId, placement.Shards, placement.SlotsPerShard));
         Assert.Equal(config.MoeLayers, placement.Layers.Select(l => l.Layer));
         Assert.Equal(children.Placement.Serialize(), placement.Serialize());
-        Assert.Equal([.. Enumerable.Range(0, shards).Select(k => $"shard-{k}.json").Append("placement.json").Order(StringComparer.Ordinal)], children.PlacementConfigMap.Data.Keys.Order(StringComparer.Ordinal));
-        Assert.All(children.PlacementConfigMap.Data.Values, json => Assert.Equal(PublishedPlacement.Json(placement), json));
+        var name = model.Metadata.Name;
+        Assert.Equal([.. Enumerable.Range(0, shards).Select(k => $"{name}-placement-shard-{k}")], children.ShardPlacementConfigMaps.Select(c => c.Metadata.Name));
+        Assert.All(children.ShardPlacementConfigMaps.Append(children.PlacementConfigMap), configMap =>
+        {
+            Assert.Equal("placement.json", Assert.Single(configMap.Data).Key);
+            Assert.Equal(PublishedPlacement.Json(placement), configMap.Data["placement.json"]);
+            Assert.Equal("placement", configMap.Metadata.Labels["app.kubernetes.io/component"]);
+        });
+    }
+
+    [Fact]
+    public void DeepSeekV3Placement_EachConfigMapUnder1MiB_TheirSumOver()
+    {
+        var children = Samples.Build(Samples.DeepSeekV3File);
+
+        var sizes = children.ShardPlacementConfigMaps.Append(children.PlacementConfigMap).Select(c => Encoding.UTF8.GetByteCount(c.Data["placement.json"])).ToList();
+
+        Assert.Equal(33, sizes.Count);
+        Assert.All(sizes, size => Assert.InRange(size, 1, 1024 * 1024));
+        Assert.True(sizes.Sum() > 1024 * 1024, $"the 33 placements together are {sizes.Sum()} bytes, which one ConfigMap would hold");
     }
 
     [Fact]
@@ -154,13 +174,14 @@ public sealed class ModelChildrenTests
     {
         var model = Samples.Read(Samples.TinyFile);
         var config = Samples.ConfigOf(model);
-        var published = Samples.Build(Samples.TinyFile).PlacementConfigMap;
+        var published = Published(Samples.Build(Samples.TinyFile));
         var balanced = PlacementGenerator.RoundRobin(config, model.Metadata.Name, 5, 4, 4).Serialize();
-        published.Data["placement.json"] = balanced;
+        published["tiny-placement"].Data["placement.json"] = balanced;
 
-        var children = ModelChildren.Build(model, config, Samples.Settings, publishedPlacement: published);
+        var children = ModelChildren.Build(model, config, Samples.Settings, publishedPlacement: published.GetValueOrDefault);
 
         Assert.Null(children.PlacementConfigMap.Data);
+        Assert.All(children.ShardPlacementConfigMaps, configMap => Assert.Null(configMap.Data));
         Assert.Equal(balanced, children.Placement.Serialize());
     }
 
@@ -171,17 +192,21 @@ public sealed class ModelChildrenTests
     {
         var model = Samples.Read(Samples.TinyFile);
         var config = Samples.ConfigOf(model);
-        var published = Samples.Build(Samples.TinyFile).PlacementConfigMap;
-        published.Data["shard-1.json"] = PlacementGenerator.RoundRobin(config, model.Metadata.Name, 6, 4, 4).Serialize();
+        var published = Published(Samples.Build(Samples.TinyFile));
+        published["tiny-placement-shard-1"].Data["placement.json"] = PlacementGenerator.RoundRobin(config, model.Metadata.Name, 6, 4, 4).Serialize();
         model.Spec = model.Spec with { Experts = model.Spec.Experts with { Shards = shards, RedundantSlots = redundantSlots } };
 
-        var children = ModelChildren.Build(model, config, Samples.Settings, publishedPlacement: published);
+        var children = ModelChildren.Build(model, config, Samples.Settings, publishedPlacement: published.GetValueOrDefault);
 
         var expected = PlacementGenerator.Contiguous(config, model.Metadata.Name, 7, shards, children.Placement.SlotsPerShard);
         Assert.Equal(expected.Serialize(), children.Placement.Serialize());
-        Assert.Equal(shards + 1, children.PlacementConfigMap.Data.Count);
-        Assert.All(children.PlacementConfigMap.Data.Values, json => Assert.Equal(PublishedPlacement.Json(expected), json));
+        Assert.Equal(shards, children.ShardPlacementConfigMaps.Count);
+        Assert.All(children.ShardPlacementConfigMaps.Append(children.PlacementConfigMap), configMap => Assert.Equal(PublishedPlacement.Json(expected), Assert.Single(configMap.Data).Value));
     }
+
+    // The placement ConfigMaps of built children, as a cluster would hold them, by name.
+    private static Dictionary<string, V1ConfigMap> Published(ModelChildren children) =>
+        children.ShardPlacementConfigMaps.Append(children.PlacementConfigMap).ToDictionary(c => c.Metadata.Name, StringComparer.Ordinal);
 
     [Fact]
     public void ConfigConfigMap_HoldsTheServingSettingsAsJson()

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Cli;
 using DeepSeekOperator.Controller.Children;
@@ -160,9 +161,11 @@ public sealed class PodTemplateTests
             Assert.NotNull(pod.Volumes.Single(v => v.Name == container.VolumeMounts.Single(m => m.MountPath == "/tmp").Name).EmptyDir);
             var placement = container.VolumeMounts.Single(m => m.MountPath == "/etc/dsop/placement");
             var source = pod.Volumes.Single(v => v.Name == placement.Name).ConfigMap;
-            Assert.Equal(children.PlacementConfigMap.Metadata.Name, source.Name);
-            var key = d.Spec.Template.Metadata.Labels.TryGetValue("moe.deepseek-operator.io/shard", out var shard) ? $"shard-{shard}.json" : "placement.json";
-            Assert.Equal((key, "placement.json"), (Assert.Single(source.Items).Key, source.Items[0].Path));
+            var configMap = d.Spec.Template.Metadata.Labels.TryGetValue("moe.deepseek-operator.io/shard", out var shard)
+                ? children.ShardPlacementConfigMaps[int.Parse(shard, CultureInfo.InvariantCulture)].Metadata.Name
+                : children.PlacementConfigMap.Metadata.Name;
+            Assert.Equal(configMap, source.Name);
+            Assert.Equal(("placement.json", "placement.json"), (Assert.Single(source.Items).Key, source.Items[0].Path));
             Assert.Equal("metadata.namespace", container.Env.Single(e => e.Name == "POD_NAMESPACE").ValueFrom.FieldRef.FieldPath);
         });
     }

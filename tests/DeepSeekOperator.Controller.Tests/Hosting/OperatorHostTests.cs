@@ -25,8 +25,8 @@ public sealed class OperatorHostTests
         Assert.False(standby.IsLeader);
         Assert.Equal(1, await Operators.MetricAsync(leader, "dsop_leader"));
         Assert.Equal(0, await Operators.MetricAsync(standby, "dsop_leader"));
-        Assert.True(await Operators.MetricAsync(leader, """dsop_reconcile_total{result="success"}""") >= 1);
-        Assert.Null(await Operators.MetricAsync(standby, """dsop_reconcile_total{result="success"}"""));
+        Assert.True(await Operators.MetricAsync(leader, """dsop_reconcile_total{controller="test",result="success"}""") >= 1);
+        Assert.Null(await Operators.MetricAsync(standby, """dsop_reconcile_total{controller="test",result="success"}"""));
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class OperatorHostTests
         var (status, metrics) = await Operators.GetAsync(leader, "/metrics");
         Assert.Equal(200, status);
         Assert.Contains("# TYPE dsop_reconcile_time_seconds histogram", metrics, StringComparison.Ordinal);
-        Assert.Contains("dsop_workqueue_depth 0", metrics, StringComparison.Ordinal);
+        Assert.Contains("""dsop_workqueue_depth{controller="test"} 0""", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class OperatorHostTests
         var host = await operators.StartHostAsync("operator-a", controller: (_, loggers, registry) =>
         {
             var queue = new WorkQueue<ObjectKey>(TimeProvider.System, new ExponentialRateLimiter<ObjectKey>());
-            var controller = new ReconcileController(new IdleReconciler(), queue, [cache], new ControllerOptions(), registry, TimeProvider.System, loggers.CreateLogger<ReconcileController>());
+            var controller = new ReconcileController(new IdleReconciler(), queue, [cache], new ControllerOptions { Name = "idle" }, registry, TimeProvider.System, loggers.CreateLogger<ReconcileController>());
             return new ManagedController(controller, [cache]);
         });
 

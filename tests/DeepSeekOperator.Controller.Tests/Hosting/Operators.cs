@@ -94,7 +94,7 @@ internal sealed class Operators : IAsyncDisposable
             new StampingReconciler(informer, client, identity),
             queue,
             [informer],
-            new ControllerOptions { Workers = 2, ShutdownTimeout = TimeSpan.FromSeconds(5) },
+            new ControllerOptions { Name = "test", Workers = 2, ShutdownTimeout = TimeSpan.FromSeconds(5) },
             registry,
             TimeProvider.System,
             loggers.CreateLogger<ReconcileController>());

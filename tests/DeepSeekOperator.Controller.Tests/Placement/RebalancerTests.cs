@@ -42,8 +42,8 @@ public sealed class RebalancerTests
 
         Assert.Equal(Poll, (await world.ReconcileAsync()).RequeueAfter);
 
-        var before = World.Annotation(await world.ConfigMapAsync(), Rebalancer.ImbalanceBeforeAnnotation);
-        var after = World.Annotation(await world.ConfigMapAsync(), Rebalancer.ImbalanceAfterAnnotation);
+        var before = World.Annotation(await world.ConfigMapAsync("tiny-placement-shard-0"), Rebalancer.ImbalanceBeforeAnnotation);
+        var after = World.Annotation(await world.ConfigMapAsync("tiny-placement-shard-0"), Rebalancer.ImbalanceAfterAnnotation);
         Assert.True(before > 2 && after < 1.2, $"imbalance {before} → {after}");
         Assert.Equal("2 1 1 1 1", await world.RevisionsAsync());
         Assert.Equal((Rebalancer.RollingOut, "False"), await world.ConditionAsync());
@@ -66,8 +66,7 @@ public sealed class RebalancerTests
         var published = Assert.Single((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == Rebalancer.PlacementPublished);
         Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"Published placement revision 2 (imbalance {before:0.00} → {after:0.00})"), published.Message, StringComparison.Ordinal);
         Assert.Equal(after, await world.GaugeAsync());
-        var data = (await world.ConfigMapAsync()).Data;
-        Assert.Equal(data["shard-3.json"], data["placement.json"]);
+        Assert.Equal((await world.ConfigMapAsync("tiny-placement-shard-3")).Data, (await world.ConfigMapAsync("tiny-placement")).Data);
     }
 
     [Fact]
@@ -196,13 +195,18 @@ public sealed class RebalancerTests
             return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(read));
         }
 
-        public Task<V1ConfigMap> ConfigMapAsync() => Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace);
+        public Task<V1ConfigMap> ConfigMapAsync(string name) => Client.CoreV1.ReadNamespacedConfigMapAsync(name, Namespace);
 
-        /// <summary>The revisions of shard-0.json … shard-3.json, then of placement.json.</summary>
+        /// <summary>The revisions of the placement ConfigMaps of shards 0 … 3, then of the routers'.</summary>
         public async Task<string> RevisionsAsync()
         {
-            var data = (await ConfigMapAsync()).Data;
-            return string.Join(' ', Enumerable.Range(0, 4).Select(k => $"shard-{k}.json").Append("placement.json").Select(key => ExpertPlacement.Parse(data[key]).Revision));
+            var revisions = new List<long>();
+            foreach (var name in Enumerable.Range(0, 4).Select(k => $"tiny-placement-shard-{k}").Append("tiny-placement"))
+            {
+                revisions.Add(ExpertPlacement.Parse((await ConfigMapAsync(name)).Data["placement.json"]).Revision);
+            }
+
+            return string.Join(' ', revisions);
         }
 
         public static double Annotation(V1ConfigMap configMap, string key) => double.Parse(configMap.Metadata.Annotations[key], CultureInfo.InvariantCulture);
@@ -272,7 +276,11 @@ public sealed class RebalancerTests
                 await Client.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural)));
             created.Status = new DeepSeekModelStatus { Phase = ModelPhase.Ready };
             await Client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(created, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, Name);
-            await Client.CoreV1.CreateNamespacedConfigMapAsync(ModelChildren.Build(created, Samples.ConfigOf(created), Samples.Settings).PlacementConfigMap, Namespace);
+            var children = ModelChildren.Build(created, Samples.ConfigOf(created), Samples.Settings);
+            foreach (var configMap in children.ShardPlacementConfigMaps.Append(children.PlacementConfigMap))
+            {
+                await Client.CoreV1.CreateNamespacedConfigMapAsync(configMap, Namespace);
+            }
             await RouterPodAsync("tiny-router-a", "127.0.0.2");
             await RouterPodAsync("tiny-router-b", secondRouterIp);
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DeepSeekOperator.Controller.Prometheus;
-using DeepSeekOperator.Tests;
 using Prometheus;
 
 namespace DeepSeekOperator.Controller.Tests.Prometheus;

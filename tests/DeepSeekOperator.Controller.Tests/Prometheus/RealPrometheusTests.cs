@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using DeepSeekOperator.Controller.Prometheus;
-using DeepSeekOperator.Tests;
 using Prometheus;
 
 namespace DeepSeekOperator.Controller.Tests.Prometheus;

@@ -138,7 +138,9 @@ public sealed class DeepSeekModelReconcilerTests
         var data = (await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace)).Data;
         var placement = ExpertPlacement.Parse(data["placement.json"]);
         Assert.Equal((2, 2L), (placement.Shards, placement.Revision));
-        Assert.Equal(PublishedPlacement.Json(placement), data["shard-1.json"]);
+        Assert.Equal(PublishedPlacement.Json(placement), (await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement-shard-1", Namespace)).Data["placement.json"]);
+        Assert.Equal(["tiny-placement-shard-0", "tiny-placement-shard-1"], (await world.Client.CoreV1.ListNamespacedConfigMapAsync(Namespace)).Items
+            .Select(c => c.Metadata.Name).Where(n => n.Contains("-shard-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Equal(2L, (await world.ReadModelAsync()).Status!.Placement!.Revision);
         Assert.Equal(2, (await world.ReadModelAsync()).Status!.Shards!.Count);
         Assert.Contains((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == "Deleted" && e.Message == "Deleted Deployment tiny-shard-3: the spec no longer has it");
@@ -154,16 +156,19 @@ public sealed class DeepSeekModelReconcilerTests
         await using var world = await World.StartAsync();
         var model = await world.ModelAsync();
         await world.ReconcileAsync();
-        var configMap = await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace);
         var published = PlacementGenerator.RoundRobin(Samples.ConfigOf(model), "tiny", 7, 4, 4).Serialize();
-        configMap.Data = new Dictionary<string, string>(configMap.Data) { ["placement.json"] = published, ["shard-0.json"] = published };
-        await world.Client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, "tiny-placement", Namespace);
+        foreach (var name in new[] { "tiny-placement", "tiny-placement-shard-0" })
+        {
+            var configMap = await world.Client.CoreV1.ReadNamespacedConfigMapAsync(name, Namespace);
+            configMap.Data = new Dictionary<string, string> { ["placement.json"] = published };
+            await world.Client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, name, Namespace);
+        }
 
         Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
 
-        var data = (await world.Client.CoreV1.ReadNamespacedConfigMapAsync("tiny-placement", Namespace)).Data;
-        Assert.Equal((published, published), (data["placement.json"], data["shard-0.json"]));
-        Assert.Equal(1L, ExpertPlacement.Parse(data["shard-1.json"]).Revision);
+        async Task<string> PlacementOf(string name) => (await world.Client.CoreV1.ReadNamespacedConfigMapAsync(name, Namespace)).Data["placement.json"];
+        Assert.Equal((published, published), (await PlacementOf("tiny-placement"), await PlacementOf("tiny-placement-shard-0")));
+        Assert.Equal(1L, ExpertPlacement.Parse(await PlacementOf("tiny-placement-shard-1")).Revision);
         Assert.Equal(7L, (await world.ReadModelAsync()).Status!.Placement!.Revision);
     }
 

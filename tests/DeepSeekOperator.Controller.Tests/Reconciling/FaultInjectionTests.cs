@@ -58,8 +58,10 @@ public sealed class FaultInjectionTests
 
             // The 500s and the Deployment conflict failed a reconcile each (the status conflict was retried within one);
             // a real conflict, with the emulator's controllers writing Deployment status, may add to them.
-            Assert.True(await MetricAsync(registry, "dsop_reconcile_errors_total") >= 3);
-            Assert.Equal(await MetricAsync(registry, "dsop_reconcile_errors_total"), await MetricAsync(registry, """dsop_reconcile_total{result="error"}"""));
+            Assert.True(await MetricAsync(registry, """dsop_reconcile_errors_total{controller="deepseekmodel"}""") >= 3);
+            Assert.Equal(
+                await MetricAsync(registry, """dsop_reconcile_errors_total{controller="deepseekmodel"}"""),
+                await MetricAsync(registry, """dsop_reconcile_total{controller="deepseekmodel",result="error"}"""));
         }
         finally
         {

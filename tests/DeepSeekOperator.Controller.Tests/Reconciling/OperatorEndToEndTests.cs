@@ -90,13 +90,13 @@ public sealed class OperatorEndToEndTests
         var model = await world.CreateModelAsync();
         await world.ReconciledAsync(model);
         var before = await world.VersionsAsync(model);
-        var reconciles = await Operators.MetricAsync(first, """dsop_reconcile_total{result="success"}""");
+        var reconciles = await Operators.MetricAsync(first, """dsop_reconcile_total{controller="deepseekmodel",result="success"}""");
         await first.DisposeAsync();
 
         var second = await world.StartOperatorAsync();
 
         // The new leader has reconciled the model once its caches synced: it shows on its own /metrics.
-        await EventuallyAsync(async () => await Operators.MetricAsync(second, """dsop_reconcile_total{result="success"}""") >= 1, "the model reconciled by the new leader");
+        await EventuallyAsync(async () => await Operators.MetricAsync(second, """dsop_reconcile_total{controller="deepseekmodel",result="success"}""") >= 1, "the model reconciled by the new leader");
         Assert.True(reconciles >= 1);
         Assert.Equal(before, await world.VersionsAsync(model));
         Assert.Equal(

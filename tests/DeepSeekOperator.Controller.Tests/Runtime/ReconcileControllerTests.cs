@@ -49,11 +49,11 @@ public sealed class ReconcileControllerTests
         await stop.CancelAsync();
         await run.WaitAsync(Patience);
         var metrics = await ScrapeAsync(registry);
-        Assert.Equal(3, Value(metrics, """dsop_reconcile_total{result="error"}"""));
-        Assert.Equal(1, Value(metrics, """dsop_reconcile_total{result="success"}"""));
-        Assert.Equal(3, Value(metrics, "dsop_reconcile_errors_total"));
-        Assert.Equal(4, Value(metrics, "dsop_reconcile_time_seconds_count"));
-        Assert.Equal(0, Value(metrics, "dsop_workqueue_depth"));
+        Assert.Equal(3, Value(metrics, """dsop_reconcile_total{controller="test",result="error"}"""));
+        Assert.Equal(1, Value(metrics, """dsop_reconcile_total{controller="test",result="success"}"""));
+        Assert.Equal(3, Value(metrics, """dsop_reconcile_errors_total{controller="test"}"""));
+        Assert.Equal(4, Value(metrics, """dsop_reconcile_time_seconds_count{controller="test"}"""));
+        Assert.Equal(0, Value(metrics, """dsop_workqueue_depth{controller="test"}"""));
         Assert.Equal(0, queue.RateLimiter.NumRequeues(Key));
     }
 
@@ -112,7 +112,7 @@ public sealed class ReconcileControllerTests
             return Task.FromResult(ReconcileResult.Done);
         });
         using var queue = new WorkQueue<ObjectKey>(TimeProvider.System, new ExponentialRateLimiter<ObjectKey>());
-        var controller = new ReconcileController(reconciler, queue, [cache], new ControllerOptions(), Metrics.NewCustomRegistry(), TimeProvider.System, NullLogger<ReconcileController>.Instance);
+        var controller = new ReconcileController(reconciler, queue, [cache], new ControllerOptions { Name = "test" }, Metrics.NewCustomRegistry(), TimeProvider.System, NullLogger<ReconcileController>.Instance);
         using var stop = new CancellationTokenSource();
         queue.Add(Key);
 
@@ -185,8 +185,51 @@ public sealed class ReconcileControllerTests
         await run.WaitAsync(Patience);
     }
 
-    private static ReconcileController NewController(IReconciler reconciler, WorkQueue<ObjectKey> queue, CollectorRegistry registry, TimeProvider time, int workers = 2) =>
-        new(reconciler, queue, [], new ControllerOptions { Workers = workers, ShutdownTimeout = TimeSpan.FromSeconds(10) }, registry, time, NullLogger<ReconcileController>.Instance);
+    [Fact]
+    public async Task TwoControllersOfOneRegistry_EachCountedUnderItsControllerLabel()
+    {
+        var time = new ManualTime();
+        var registry = Metrics.NewCustomRegistry();
+        using var firstQueue = new WorkQueue<ObjectKey>(time, new ExponentialRateLimiter<ObjectKey>(TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(1000), 0));
+        using var secondQueue = new WorkQueue<ObjectKey>(time, new ExponentialRateLimiter<ObjectKey>());
+        var attempts = Channel.CreateUnbounded<int>();
+        var first = NewController(new DelegateReconciler((_, _) =>
+        {
+            attempts.Writer.TryWrite(1);
+            return Task.FromResult(ReconcileResult.Failed("not yet"));
+        }), firstQueue, registry, time, name: "first");
+        _ = NewController(new DelegateReconciler((_, _) => Task.FromResult(ReconcileResult.Done)), secondQueue, registry, time, name: "second");
+        secondQueue.Add(Key);
+        secondQueue.Add(new ObjectKey("models", "other"));
+        using var stop = new CancellationTokenSource();
+        var run = first.RunAsync(stop.Token);
+
+        firstQueue.Add(Key);
+        await NextAsync(attempts);
+        await stop.CancelAsync();
+        await run.WaitAsync(Patience);
+
+        var metrics = await ScrapeAsync(registry);
+        Assert.Equal(1, Value(metrics, """dsop_reconcile_total{controller="first",result="error"}"""));
+        Assert.Equal(1, Value(metrics, """dsop_reconcile_errors_total{controller="first"}"""));
+        Assert.Equal(0, Value(metrics, """dsop_reconcile_errors_total{controller="second"}"""));
+        Assert.Equal(0, Value(metrics, """dsop_reconcile_time_seconds_count{controller="second"}"""));
+        Assert.Equal(2, Value(metrics, """dsop_workqueue_depth{controller="second"}"""));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("DeepSeekModel")]
+    [InlineData("deep_seek")]
+    public void ControllerName_NotALowercaseLabel_RefusedNamingTheOption(string name)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ControllerOptions { Name = name }.Validate());
+
+        Assert.Equal("Name", error.ParamName);
+    }
+
+    private static ReconcileController NewController(IReconciler reconciler, WorkQueue<ObjectKey> queue, CollectorRegistry registry, TimeProvider time, int workers = 2, string name = "test") =>
+        new(reconciler, queue, [], new ControllerOptions { Name = name, Workers = workers, ShutdownTimeout = TimeSpan.FromSeconds(10) }, registry, time, NullLogger<ReconcileController>.Instance);
 
     private static async Task<int> NextAsync(Channel<int> attempts)
     {

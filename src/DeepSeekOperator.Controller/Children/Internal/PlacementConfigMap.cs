@@ -5,11 +5,11 @@ using k8s.Models;
 namespace DeepSeekOperator.Controller.Children.Internal;
 
 /// <summary>
-/// The placement ConfigMap <c>&lt;model&gt;-placement</c>, the record of the published placement
-/// (<see cref="PublishedPlacement"/>): a Contiguous placement over <c>spec.experts.shards</c>, with
-/// <c>spec.experts.redundantSlots</c> spare slots per shard filled round robin, at revision 1 when the ConfigMap is
-/// created; kept as it is while it fits the spec (the rebalancer writes newer revisions); a Contiguous placement at
-/// the next revision when the spec no longer fits it.
+/// The placement ConfigMaps, <c>&lt;model&gt;-placement</c> for the routers and <c>&lt;model&gt;-placement-shard-&lt;k&gt;</c>
+/// per shard, the record of the published placement (<see cref="PublishedPlacement"/>): a Contiguous placement over
+/// <c>spec.experts.shards</c>, with <c>spec.experts.redundantSlots</c> spare slots per shard filled round robin, at
+/// revision 1 when there are none; kept as they are while they fit the spec (the rebalancer writes newer revisions); a
+/// Contiguous placement at the next revision in every one when the spec no longer fits them.
 /// </summary>
 internal static class PlacementConfigMap
 {
@@ -17,34 +17,40 @@ internal static class PlacementConfigMap
     public const long FirstRevision = 1;
 
     /// <summary>
-    /// The record the ConfigMap should hold, and whether it is <paramref name="published"/>'s own (so not to be written):
-    /// the published data when it fits, else a Contiguous placement at the revision after the newest published one.
+    /// The record the ConfigMaps should hold, and whether it is the published one (so not to be written): the
+    /// published placements when they fit, else a Contiguous placement at the revision after the newest published one.
     /// </summary>
-    public static (PublishedPlacement Record, bool Kept) Resolve(ChildContext context, V1ConfigMap? published)
+    /// <param name="context">The model.</param>
+    /// <param name="published">The ConfigMap of a name in the model's namespace as it is; null when there is none.</param>
+    public static (PublishedPlacement Record, bool Kept) Resolve(ChildContext context, Func<string, V1ConfigMap?> published)
     {
         var (shards, slots) = (context.Spec.Experts.Shards, context.SlotsPerShard);
-        if (published is not null)
+        try
         {
-            try
-            {
-                return (PublishedPlacement.Read(published.Data, context.Config, context.Name, shards, slots), true);
-            }
-            catch (PlacementException)
-            {
-                // The spec changed the shape (or the data was edited): start over from the next revision.
-            }
+            return (PublishedPlacement.Read(published, context.Config, context.Name, shards, slots), true);
+        }
+        catch (PlacementException)
+        {
+            // None yet, or the spec changed the shape (or the data was edited): start over from the next revision.
         }
 
-        var revision = published is null ? FirstRevision : PublishedPlacement.NewestRevision(published.Data) + 1;
+        var names = Enumerable.Range(0, shards).Select(k => PublishedPlacement.ShardConfigMap(context.Name, k)).Prepend(context.PlacementName);
+        var revision = Math.Max(FirstRevision, PublishedPlacement.NewestRevision(names.Select(published)) + 1);
         return (PublishedPlacement.Uniform(PlacementGenerator.Contiguous(context.Config, context.Name, revision, shards, slots)), false);
     }
 
-    /// <summary>The ConfigMap; with <paramref name="written"/>'s data, or without data (left as it is) when null.</summary>
-    public static V1ConfigMap Build(ChildContext context, PublishedPlacement? written) => new()
+    /// <summary>The routers' ConfigMap; with <paramref name="written"/>'s placement, or without data (left as it is) when null.</summary>
+    public static V1ConfigMap Routers(ChildContext context, PublishedPlacement? written) => Build(context, context.PlacementName, null, written?.Routers);
+
+    /// <summary>Shard <paramref name="shard"/>'s ConfigMap; with <paramref name="written"/>'s placement, or without data when null.</summary>
+    public static V1ConfigMap Shard(ChildContext context, int shard, PublishedPlacement? written) =>
+        Build(context, PublishedPlacement.ShardConfigMap(context.Name, shard), shard, written?.Shards[shard]);
+
+    private static V1ConfigMap Build(ChildContext context, string name, int? shard, ExpertPlacement? placement) => new()
     {
         ApiVersion = "v1",
         Kind = "ConfigMap",
-        Metadata = context.Meta(context.PlacementName, ChildLabels.Placement),
-        Data = written?.Data(),
+        Metadata = context.Meta(name, ChildLabels.Placement, shard),
+        Data = placement is null ? null : PublishedPlacement.Data(placement),
     };
 }

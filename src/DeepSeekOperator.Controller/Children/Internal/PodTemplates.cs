@@ -161,16 +161,16 @@ internal static class PodTemplates
         };
     }
 
-    // A shard's pods read its own key of the placement ConfigMap as their placement.json, routers the routers' key.
+    // A shard's pods read their own placement ConfigMap, routers the routers' one.
     private static (List<V1Volume> Volumes, List<V1VolumeMount> Mounts) Volumes(ChildContext context, bool router, int? shard)
     {
-        var placementKey = shard is { } k ? PublishedPlacement.ShardKey(k) : PublishedPlacement.RoutersKey;
+        var placement = shard is { } k ? PublishedPlacement.ShardConfigMap(context.Name, k) : context.PlacementName;
         List<V1Volume> volumes =
         [
             new V1Volume
             {
                 Name = PlacementVolume,
-                ConfigMap = new V1ConfigMapVolumeSource { Name = context.PlacementName, Items = [new V1KeyToPath { Key = placementKey, Path = ServingArgs.PlacementKey }] },
+                ConfigMap = new V1ConfigMapVolumeSource { Name = placement, Items = [new V1KeyToPath { Key = PublishedPlacement.Key, Path = ServingArgs.PlacementKey }] },
             },
             new V1Volume { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() },
         ];

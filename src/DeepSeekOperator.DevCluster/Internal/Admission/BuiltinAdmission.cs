@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Resources;
@@ -112,6 +113,7 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
                 break;
             case ("", "configmaps" or "secrets"):
                 ValidateDataKeys(obj, errors);
+                ValidateDataSize(obj, errors);
                 break;
             default:
                 break;
@@ -495,6 +497,35 @@ internal sealed class BuiltinAdmission(ClusterIpAllocator clusterIps)
         if (oldIp is { Length: > 0 } && spec["clusterIP"]?.ToString() is { } ip && ip != oldIp)
         {
             errors.Add(FieldError.Invalid("spec.clusterIPs[0]", ip, "may not change once set"));
+        }
+    }
+
+    /// <summary>
+    /// The most bytes a ConfigMap's or Secret's values may hold together (<c>api.MaxSecretSize</c>, 1 MiB), below
+    /// etcd's 1.5 MiB request limit; the keys do not count.
+    /// </summary>
+    public const int MaxDataBytes = 1024 * 1024;
+
+    // ValidateConfigMap and ValidateSecret: the values' bytes together (binaryData and a Secret's data decoded), an
+    // error on the whole object ("[]: Too long: must have at most 1048576 bytes").
+    private static void ValidateDataSize(JsonObject obj, List<FieldError> errors)
+    {
+        long total = 0;
+        foreach (var field in new[] { "data", "binaryData" })
+        {
+            foreach (var (_, value) in obj[field] as JsonObject ?? [])
+            {
+                if (value is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                {
+                    var text = v.GetValue<string>();
+                    total += field == "binaryData" || obj["kind"]?.ToString() == "Secret" ? text.Length / 4 * 3 - text.Count(c => c == '=') : Encoding.UTF8.GetByteCount(text);
+                }
+            }
+        }
+
+        if (total > MaxDataBytes)
+        {
+            errors.Add(new FieldError(FieldErrorType.TooLong, "[]", null, $"must have at most {MaxDataBytes} bytes"));
         }
     }
 

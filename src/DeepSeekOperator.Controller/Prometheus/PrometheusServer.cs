@@ -5,22 +5,24 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 
-namespace DeepSeekOperator.Tests;
+namespace DeepSeekOperator.Controller.Prometheus;
 
 /// <summary>
-/// A real <c>prometheus</c> process on a free loopback port, scraping the targets a test gives it every
+/// A real <c>prometheus</c> process on a free loopback port, scraping the targets it is given every
 /// <see cref="ScrapeInterval"/>, with its configuration and TSDB in a temporary directory that disposing removes along
-/// with the process. <c>make prometheus</c> installs it.
+/// with the process: what integration tests and benchmarks read metrics through. <c>make prometheus</c> installs it.
 /// </summary>
-internal sealed class PrometheusServer : IAsyncDisposable
+public sealed class PrometheusServer : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output;
     private readonly string _directory;
     private readonly HttpClient _http;
+    private readonly TimeProvider _time;
 
-    private PrometheusServer(Process process, ConcurrentQueue<string> output, string directory, Uri baseAddress, TimeSpan scrapeInterval)
+    private PrometheusServer(Process process, ConcurrentQueue<string> output, string directory, Uri baseAddress, TimeSpan scrapeInterval, TimeProvider time)
     {
+        _time = time;
         _process = process;
         _output = output;
         _directory = directory;
@@ -48,11 +50,14 @@ internal sealed class PrometheusServer : IAsyncDisposable
     private string ConfigPath => Path.Combine(_directory, "prometheus.yml");
 
     /// <summary>Starts Prometheus scraping <paramref name="jobs"/> and waits until <c>/-/ready</c> answers.</summary>
+    /// <param name="jobs">The scrape jobs.</param>
+    /// <param name="scrapeInterval">The scrape (and rule evaluation) interval; 1 s when null.</param>
+    /// <param name="time">The clock of every wait; the system's when null.</param>
     /// <exception cref="InvalidOperationException"><c>prometheus</c> is not on PATH, or did not start.</exception>
-    public static Task<PrometheusServer> StartAsync(IReadOnlyList<ScrapeJob> jobs, TimeSpan? scrapeInterval = null)
+    public static Task<PrometheusServer> StartAsync(IReadOnlyList<ScrapeJob> jobs, TimeSpan? scrapeInterval = null, TimeProvider? time = null)
     {
         var interval = scrapeInterval ?? TimeSpan.FromSeconds(1);
-        return StartAsync(Config(jobs, interval), new Dictionary<string, string>(), interval);
+        return StartAsync(Config(jobs, interval), new Dictionary<string, string>(), interval, time);
     }
 
     /// <summary>
@@ -62,18 +67,20 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <param name="config">The whole <c>prometheus.yml</c>.</param>
     /// <param name="files">Files written beside it: name → content.</param>
     /// <param name="scrapeInterval">The configuration's scrape interval, which waits poll at.</param>
+    /// <param name="time">The clock of every wait; the system's when null.</param>
     /// <exception cref="InvalidOperationException"><c>prometheus</c> is not on PATH, or did not start.</exception>
-    public static async Task<PrometheusServer> StartAsync(string config, IReadOnlyDictionary<string, string> files, TimeSpan scrapeInterval)
+    public static async Task<PrometheusServer> StartAsync(string config, IReadOnlyDictionary<string, string> files, TimeSpan scrapeInterval, TimeProvider? time = null)
     {
+        ArgumentNullException.ThrowIfNull(files);
         var executable = Tool("prometheus");
         var directory = Directory.CreateTempSubdirectory("dsop-prometheus-").FullName;
         var attempts = new List<string>();
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(directory, "prometheus.yml"), config);
+            await File.WriteAllTextAsync(Path.Combine(directory, "prometheus.yml"), config).ConfigureAwait(false);
             foreach (var (name, content) in files)
             {
-                await File.WriteAllTextAsync(Path.Combine(directory, name), content);
+                await File.WriteAllTextAsync(Path.Combine(directory, name), content).ConfigureAwait(false);
             }
 
             // The free port is found by binding port 0 and letting it go; another process may take it in between, so retry.
@@ -82,14 +89,14 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 var port = FreePort();
                 var output = new ConcurrentQueue<string>();
                 var process = Start(executable, directory, port, output);
-                var server = new PrometheusServer(process, output, directory, new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/"), scrapeInterval);
-                if (await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)))
+                var server = new PrometheusServer(process, output, directory, new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/"), scrapeInterval, time ?? TimeProvider.System);
+                if (await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false))
                 {
                     return server;
                 }
 
                 attempts.Add(server.Output);
-                await server.StopAsync();
+                await server.StopAsync().ConfigureAwait(false);
             }
         }
         catch
@@ -105,11 +112,11 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <summary>Rewrites the scrape configuration to <paramref name="jobs"/> and reloads it (<c>POST /-/reload</c>).</summary>
     public async Task SetJobsAsync(IReadOnlyList<ScrapeJob> jobs)
     {
-        await File.WriteAllTextAsync(ConfigPath, Config(jobs, ScrapeInterval));
-        using var response = await _http.PostAsync(new Uri("-/reload", UriKind.Relative), content: null);
+        await File.WriteAllTextAsync(ConfigPath, Config(jobs, ScrapeInterval)).ConfigureAwait(false);
+        using var response = await _http.PostAsync(new Uri("-/reload", UriKind.Relative), content: null).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new InvalidOperationException($"prometheus refused to reload: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}\n{Output}");
+            throw new InvalidOperationException($"prometheus refused to reload: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}\n{Output}");
         }
     }
 
@@ -121,10 +128,10 @@ internal sealed class PrometheusServer : IAsyncDisposable
     {
         var expected = addresses.Order(StringComparer.Ordinal).ToArray();
         var last = "";
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
+        var started = _time.GetTimestamp();
+        while (_time.GetElapsedTime(started) < timeout)
         {
-            last = await _http.GetStringAsync(new Uri("api/v1/targets?state=active", UriKind.Relative));
+            last = await _http.GetStringAsync(new Uri("api/v1/targets?state=active", UriKind.Relative)).ConfigureAwait(false);
             using var json = JsonDocument.Parse(last);
             var targets = json.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
                 .Select(t => (Address: t.GetProperty("labels").GetProperty("instance").GetString()!, Health: t.GetProperty("health").GetString()))
@@ -134,7 +141,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 return;
             }
 
-            await Task.Delay(ScrapeInterval / 4);
+            await Task.Delay(ScrapeInterval / 4, _time).ConfigureAwait(false);
         }
 
         throw new TimeoutException($"prometheus did not scrape [{string.Join(", ", expected)}] within {timeout.TotalSeconds} s; targets: {last}\n{Output}");
@@ -143,18 +150,18 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <summary>Stops the process and removes its directory.</summary>
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
+        await StopAsync().ConfigureAwait(false);
         Directory.Delete(_directory, recursive: true);
     }
 
     private async Task<bool> WaitUntilReadyAsync(TimeSpan timeout)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout && !_process.HasExited)
+        var started = _time.GetTimestamp();
+        while (_time.GetElapsedTime(started) < timeout && !_process.HasExited)
         {
             try
             {
-                using var response = await _http.GetAsync(new Uri("-/ready", UriKind.Relative));
+                using var response = await _http.GetAsync(new Uri("-/ready", UriKind.Relative)).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return true;
@@ -165,7 +172,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 // Not listening yet.
             }
 
-            await Task.Delay(50);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time).ConfigureAwait(false);
         }
 
         return false;
@@ -179,7 +186,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
 
-        await _process.WaitForExitAsync();
+        await _process.WaitForExitAsync().ConfigureAwait(false);
         _process.Dispose();
     }
 
@@ -256,7 +263,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
             }
         }
 
-        throw new InvalidOperationException($"{name} is not on PATH: run `make prometheus` to install Debian's prometheus package (make test does)");
+        throw new InvalidOperationException($"{name} is not on PATH: run `make prometheus` to install Debian's prometheus package (make test and make bench-autoscaler do)");
     }
 
     private static int FreePort()
@@ -271,9 +278,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
 /// <param name="Name">The job name.</param>
 /// <param name="Targets">The targets, each with its own labels.</param>
 /// <param name="MetricsPath">The path scraped on every target.</param>
-internal sealed record ScrapeJob(string Name, IReadOnlyList<ScrapeTarget> Targets, string MetricsPath = "/metrics");
+public sealed record ScrapeJob(string Name, IReadOnlyList<ScrapeTarget> Targets, string MetricsPath = "/metrics");
 
 /// <summary>A target of a <see cref="ScrapeJob"/>.</summary>
 /// <param name="Address">host:port.</param>
 /// <param name="Labels">Labels added to every series scraped from it.</param>
-internal sealed record ScrapeTarget(string Address, IReadOnlyDictionary<string, string>? Labels = null);
+public sealed record ScrapeTarget(string Address, IReadOnlyDictionary<string, string>? Labels = null);
