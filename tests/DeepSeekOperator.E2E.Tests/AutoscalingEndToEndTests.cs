@@ -3,7 +3,6 @@ using System.Globalization;
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
 using DeepSeekOperator.Controller.Autoscaling;
-using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Controller.Prometheus;
 using DeepSeekOperator.Serving.Placement;
@@ -133,11 +132,12 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper log)
               placement: {strategy: Contiguous, rebalanceInterval: 1m, minImbalance: 1.15}
             """, skew: 1.0)), ReadyPatience);
         log.WriteLine($"[{started.Elapsed.TotalSeconds,5:0.0}s] {name} Ready at {api}");
-        var configMapName = ModelChildren.PlacementConfigMapName(await cluster.GetAsync(name));
+        var routersConfigMap = PublishedPlacement.RoutersConfigMap(name);
+        var placementConfigMaps = Enumerable.Range(0, shards).Select(shard => PublishedPlacement.ShardConfigMap(name, shard)).Append(routersConfigMap).ToArray();
         var load = ChatLoad.Start(api, name, clients: 4, maxTokens: 32);
         await using (load)
         {
-            var initial = ExpertPlacement.Parse((await ReadConfigMapAsync(cluster, configMapName))[PublishedPlacement.RoutersKey]);
+            var initial = ExpertPlacement.Parse((await ReadConfigMapAsync(cluster, routersConfigMap))[PublishedPlacement.Key]);
             var before = await MeasureImbalanceAsync(cluster, name, initial);
             log.WriteLine($"[{started.Elapsed.TotalSeconds,5:0.0}s] imbalance under Contiguous revision {initial.Revision}: {before:0.000}");
             Assert.True(before > 2.0, $"imbalance {before:0.000} under the Contiguous placement, expected above 2.0");
@@ -150,12 +150,11 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper log)
             var routerState = await OperatorOnDevCluster.EventuallyAsync(
                 async () =>
                 {
-                    var data = await ReadConfigMapAsync(cluster, configMapName);
-                    foreach (var (key, json) in data.Where(entry => entry.Key.EndsWith(".json", StringComparison.Ordinal)))
+                    foreach (var configMap in placementConfigMaps)
                     {
-                        if (ExpertPlacement.Parse(json).Revision > initial.Revision)
+                        if (ExpertPlacement.Parse((await ReadConfigMapAsync(cluster, configMap))[PublishedPlacement.Key]).Revision > initial.Revision)
                         {
-                            switchedAt.TryAdd(key, started.Elapsed);
+                            switchedAt.TryAdd(configMap, started.Elapsed);
                         }
                     }
 
@@ -173,7 +172,7 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper log)
             log.WriteLine($"[{routersSwitched.TotalSeconds,5:0.0}s] routers on revision {routerState[0].Revision}; keys seen at the new revision: {string.Join(", ", switchedAt.OrderBy(e => e.Value).Select(e => $"{e.Key} {e.Value.TotalSeconds:0.0}s"))}");
             for (var shard = 0; shard < shards; shard++)
             {
-                var key = PublishedPlacement.ShardKey(shard);
+                var key = PublishedPlacement.ShardConfigMap(name, shard);
                 Assert.True(switchedAt.TryGetValue(key, out var at), $"{key} never seen at the new revision before the routers switched");
                 Assert.True(at < routersSwitched, $"{key} got the new revision at {at.TotalSeconds:0.0} s, not before the routers switched at {routersSwitched.TotalSeconds:0.0} s");
             }
@@ -183,7 +182,7 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper log)
                 Assert.All(state.Shards, shard => Assert.All(shard.Replicas, replica => Assert.Contains(state.Revision, replica.Revisions)));
             }
 
-            var balanced = ExpertPlacement.Parse((await ReadConfigMapAsync(cluster, configMapName))[PublishedPlacement.RoutersKey]);
+            var balanced = ExpertPlacement.Parse((await ReadConfigMapAsync(cluster, routersConfigMap))[PublishedPlacement.Key]);
             Assert.Equal(routerState[0].Revision, balanced.Revision);
             var after = await MeasureImbalanceAsync(cluster, name, balanced);
             log.WriteLine($"[{started.Elapsed.TotalSeconds,5:0.0}s] imbalance under Balanced revision {balanced.Revision}, on load routed after the switch: {after:0.000}");

@@ -11,7 +11,6 @@ using DeepSeekOperator.Controller.Prometheus;
 using DeepSeekOperator.Controller.Reconciling;
 using DeepSeekOperator.DevCluster;
 using DeepSeekOperator.DevCluster.Tests.Kubectl;
-using DeepSeekOperator.Tests;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using DeepSeekOperator.Controller.Prometheus;
 using DeepSeekOperator.Tests;
 using YamlDotNet.RepresentationModel;
 

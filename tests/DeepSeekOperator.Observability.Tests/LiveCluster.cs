@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using DeepSeekOperator.Api;
 using DeepSeekOperator.Api.V1Alpha1;
+using DeepSeekOperator.Controller.Prometheus;
 using DeepSeekOperator.DevCluster;
 using DeepSeekOperator.E2E.Tests;
 using DeepSeekOperator.Serving.Placement;
