@@ -77,6 +77,13 @@ public sealed class RemoteExpertExecutor : IExpertExecutor, IAsyncDisposable
         UseReplicas(resolver.Current);
         metrics.PlacementRevision.Set(placement.Revision);
         metrics.Registry.AddBeforeCollectCallback(PublishReplicas);
+
+        // Each shard's failure count exists from the start at 0, so that rate() over it reads 0 rather than nothing
+        // until a first failure (dashboards and alerts would otherwise show no data for a healthy model).
+        for (var shard = 0; shard < placement.Shards; shard++)
+        {
+            metrics.DispatchFailures.WithLabels(shard.ToString(CultureInfo.InvariantCulture));
+        }
     }
 
     /// <summary>The placement steps are dispatched with now.</summary>

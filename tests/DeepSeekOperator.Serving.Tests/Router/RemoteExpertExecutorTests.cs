@@ -42,6 +42,20 @@ public sealed class RemoteExpertExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task NewExecutor_ExportsEachShardsDispatchFailuresAtZero()
+    {
+        var placement = PlacementGenerator.Contiguous(Config, ShardCluster.ModelId, 1, shards: 4, slotsPerShard: 4);
+        await using var cluster = await ShardCluster.StartAsync(placement, replicas: 1);
+        await using var executor = Executor(cluster, placement);
+
+        using var text = new MemoryStream();
+        await _metrics.Registry.CollectAndExportAsTextAsync(text);
+        var exported = System.Text.Encoding.UTF8.GetString(text.ToArray());
+
+        Assert.All(Enumerable.Range(0, 4), shard => Assert.Contains($"dsop_router_dispatch_failures_total{{shard=\"{shard}\"}} 0\n", exported, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ForwardAsync_PlacementWithCopiesAndReplicas_EqualsEveryExpertInProcess()
     {
         var placement = PlacementGenerator.RoundRobin(Config, ShardCluster.ModelId, 1, shards: 4, slotsPerShard: 6);
