@@ -37,12 +37,14 @@ public class CrdGenerationTests
     }
 
     [Fact]
-    public void Crd_PrinterColumns_AreReadyRoutersShardsExpertsEndpointAge()
+    public void Crd_PrinterColumns_AreReadyRoutersShardsExpertsPlacementImbalanceEndpointAge_AndDesiredRoutersWhenWide()
     {
         var columns = Crd["spec"]!["versions"]![0]!["additionalPrinterColumns"]!.AsArray();
-        Assert.Equal(["Ready", "Routers", "Shards", "Experts", "Endpoint", "Age"], columns.Select(c => (string)c!["name"]!));
+        Assert.Equal(["Ready", "Routers", "Shards", "Experts", "Placement", "Imbalance", "Endpoint", "Desired Routers", "Age"], columns.Select(c => (string)c!["name"]!));
         Assert.Equal(".status.conditions[?(@.type==\"Ready\")].status", (string?)columns[0]!["jsonPath"]);
-        Assert.Equal("date", (string?)columns[5]!["type"]);
+        Assert.Equal("number", (string?)columns[5]!["type"]);
+        Assert.Equal(1L, (long?)columns[7]!["priority"]);
+        Assert.Equal("date", (string?)columns[8]!["type"]);
 
         // Every column's path must exist in the schema, or kubectl shows an empty column forever.
         var schema = SchemaFiles.OpenApiSchema(Crd);

@@ -45,8 +45,9 @@ public sealed class KubectlModelTests
             Assert.True(get.ExitCode == 0, get.ToString());
             var header = get.Lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             var row = get.Lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(["NAME", "READY", "ROUTERS", "SHARDS", "EXPERTS", "ENDPOINT", "AGE"], header);
-            Assert.Equal(["tiny", "True", "1", "4", "16", "http://tiny.default.svc.cluster.local:8000/v1"], row[..6]);
+            Assert.Equal(["NAME", "READY", "ROUTERS", "SHARDS", "EXPERTS", "PLACEMENT", "IMBALANCE", "ENDPOINT", "AGE"], header);
+            // Placement revision 1 (Contiguous); no imbalance until a Balanced placement has measured the load.
+            Assert.Equal(["tiny", "True", "1", "4", "16", "1", "http://tiny.default.svc.cluster.local:8000/v1"], row[..7]);
 
             await stop.CancelAsync();
             Assert.Equal(0, await run.WaitAsync(Patience));

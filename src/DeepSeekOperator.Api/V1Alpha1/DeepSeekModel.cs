@@ -19,8 +19,11 @@ namespace DeepSeekOperator.Api.V1Alpha1;
 [PrinterColumn("Routers", ".status.routers.readyReplicas", "integer", Order = 1, Description = "Ready router replicas")]
 [PrinterColumn("Shards", ".status.readyShards", "integer", Order = 2, Description = "Expert shards with a ready replica")]
 [PrinterColumn("Experts", ".status.experts", "integer", Order = 3, Description = "Routed experts per MoE layer")]
-[PrinterColumn("Endpoint", ".status.endpoint", "string", Order = 4, Description = "Base URL of the OpenAI-compatible API")]
-[PrinterColumn("Age", ".metadata.creationTimestamp", "date", Order = 5)]
+[PrinterColumn("Placement", ".status.placement.revision", "integer", Order = 4, Description = "Revision of the expert placement in force")]
+[PrinterColumn("Imbalance", ".status.placement.imbalance", "number", Order = 5, Description = "Max over mean shard load under that placement (1 is perfectly balanced)")]
+[PrinterColumn("Endpoint", ".status.endpoint", "string", Order = 6, Description = "Base URL of the OpenAI-compatible API")]
+[PrinterColumn("Desired Routers", ".status.autoscaling.routers.desired", "integer", Order = 7, Priority = 1, Description = "Router replicas the autoscaler last asked for")]
+[PrinterColumn("Age", ".metadata.creationTimestamp", "date", Order = 8)]
 public sealed class DeepSeekModel : IKubernetesObject<V1ObjectMeta>, ISpec<DeepSeekModelSpec>, IStatus<DeepSeekModelStatus?>
 {
     /// <summary>The API group.</summary>

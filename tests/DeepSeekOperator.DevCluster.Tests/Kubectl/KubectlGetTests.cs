@@ -21,7 +21,7 @@ public sealed class KubectlGetTests
         var result = await cluster.RunOkAsync("get", "dsm");
 
         Assert.Equal(2, result.Lines.Length);
-        Assert.Equal(["NAME", "READY", "ROUTERS", "SHARDS", "EXPERTS", "ENDPOINT", "AGE"], Words(result.Lines[0]));
+        Assert.Equal(["NAME", "READY", "ROUTERS", "SHARDS", "EXPERTS", "PLACEMENT", "IMBALANCE", "ENDPOINT", "AGE"], Words(result.Lines[0]));
         var row = Words(result.Lines[1]);
         Assert.Equal(["tiny", "True", "1", "4", "64", "http://tiny.default.svc:8000/v1"], row[..6]);
         Assert.Matches(@"^\d+s$", row[6]);
