@@ -35,11 +35,16 @@ public sealed class ModelAutoscalerTests
     {
         await using var world = await World.StartAsync();
         world.Stub.AnswerQueries(query => Vector(query.Contains("dsop_router_inflight_requests", StringComparison.Ordinal) ? 96 : 20000));
+        var created = world.Time.GetUtcNow();
         await world.CreateModelAsync(world.Stub.BaseAddress.ToString());
+        await world.DeploymentsCreatedAsync();
 
-        var took = await world.RunUntilAsync(async () => await world.ReplicasAsync("tiny-router") == 3, "the routers scaled to 3");
+        await world.RunUntilAsync(async () => await world.ReplicasAsync("tiny-router") == 3, "the routers scaled to 3");
 
-        Assert.True(took <= Interval + TimeSpan.FromSeconds(1), $"scaled after {took}, more than one interval");
+        // The decision's time is the pass's (when it read the load), so a slow machine does not stretch it.
+        var decided = (await world.ReadModelAsync()).Status!.Autoscaling!.LastScaleTime!.Value;
+        var took = new DateTimeOffset(decided, TimeSpan.Zero) - created;
+        Assert.True(took <= Interval + TimeSpan.FromSeconds(1), $"decided {took} after the model was created, more than one interval");
         await world.RunUntilAsync(async () => (await world.EventsAsync("ScaledUp")).Count == 1, "the ScaledUp event");
         Assert.Equal("routers: inflightRequests 96 for 1 replica (target 32): 1 → 3", Assert.Single(await world.EventsAsync("ScaledUp")).Message);
         var status = (await world.ReadModelAsync()).Status!;
@@ -89,6 +94,25 @@ public sealed class ModelAutoscalerTests
         Assert.Equal(1, await world.ReplicasAsync("tiny-router"));
         Assert.Equal(1, await world.ReplicasAsync("tiny-shard-0"));
         Assert.DoesNotContain("dsop_autoscaler_metric_value{", await world.MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PrometheusDown_ReplicasAboveMaxReplicas_BroughtToTheBound_AsAnHpaDoes()
+    {
+        await using var world = await World.StartAsync();
+        await world.CreateModelAsync($"http://127.0.0.1:{ClosedPort()}", autoscaling => autoscaling with { Routers = autoscaling.Routers with { MaxReplicas = 2 } });
+        await world.DeploymentsCreatedAsync();
+        var patch = new V1Patch(new { spec = new { replicas = 4 } }, V1Patch.PatchType.MergePatch);
+        await world.Client.AppsV1.PatchNamespacedDeploymentScaleAsync(patch, "tiny-router", Namespace);
+
+        await world.RunUntilAsync(async () => await world.ReplicasAsync("tiny-router") == 2, "the routers brought to maxReplicas 2");
+
+        Assert.Equal("routers: 4 replicas above maxReplicas 2, with no inflightRequests to read: 4 → 2", Assert.Single(await world.EventsAsync("ScaledDown")).Message);
+        var warning = Assert.Single(await world.EventsAsync(ModelAutoscaler.MetricsUnavailable), e => e.Message.StartsWith("routers:", StringComparison.Ordinal));
+        Assert.EndsWith("its replicas are only brought within their bounds", warning.Message, StringComparison.Ordinal);
+        await world.RunForAsync(Interval * 2);
+        Assert.Equal(2, await world.ReplicasAsync("tiny-router"));
+        Assert.Equal(1, await world.ReplicasAsync("tiny-shard-0"));
     }
 
     [Fact]
@@ -198,7 +222,7 @@ public sealed class ModelAutoscalerTests
 
         public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
 
-        private Kubernetes Client => Api.Client;
+        public Kubernetes Client => Api.Client;
 
         public static async Task<World> StartAsync()
         {
@@ -258,6 +282,12 @@ public sealed class ModelAutoscalerTests
         public Task<DeepSeekModel> ReadModelAsync() => TinyModel.ReadAsync(Client, Namespace);
 
         /// <summary>The Deployment's replicas; 0 while it does not exist.</summary>
+        /// <summary>Waits, without moving the clock, until the reconciler has created the router and shard Deployments.</summary>
+        public Task DeploymentsCreatedAsync() => TinyModel.EventuallyAsync(
+            async () => (await Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.Count >= 5,
+            "the router and shard Deployments",
+            Patience);
+
         public async Task<int> ReplicasAsync(string deployment) =>
             (await Client.AppsV1.ListNamespacedDeploymentAsync(Namespace)).Items.FirstOrDefault(d => d.Metadata.Name == deployment)?.Spec.Replicas ?? 0;
 

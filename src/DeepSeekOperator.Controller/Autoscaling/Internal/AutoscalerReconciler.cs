@@ -96,7 +96,7 @@ internal sealed class AutoscalerReconciler(
         }
 
         var changes = passes.Where(pass => pass.Desired != pass.Current).ToList();
-        await WriteStatusAsync(key, model.Metadata.Generation ?? 0, passes, changes.Count > 0, cancellationToken).ConfigureAwait(false);
+        await WriteStatusAsync(key, model.Metadata.Generation ?? 0, passes, changes.Count > 0, now, cancellationToken).ConfigureAwait(false);
         foreach (var change in changes)
         {
             await ScaleAsync(key, change, cancellationToken).ConfigureAwait(false);
@@ -143,7 +143,9 @@ internal sealed class AutoscalerReconciler(
         }
         catch (PrometheusQueryException exception)
         {
-            return pass with { Error = exception.Message };
+            // As a HorizontalPodAutoscaler does, bounds hold even without a metric: a count outside them (the bounds
+            // were changed, or the Deployment scaled by hand) is brought back to the nearest one.
+            return pass with { Error = exception.Message, Bounded = Math.Clamp(current, scaling.MinReplicas, scaling.MaxReplicas) };
         }
 
         return pass with { Total = total, Decision = state.Calculator.Decide(component, current, total, scaling, spec.Behavior) };
@@ -180,9 +182,10 @@ internal sealed class AutoscalerReconciler(
     }
 
     // The autoscaler's part of the status: status.autoscaling and the ScalingLimited condition.
-    private async Task WriteStatusAsync(ObjectKey key, long generation, IReadOnlyList<ComponentPass> passes, bool scaled, CancellationToken cancellationToken)
+    // The times recorded are the pass's: when the load a decision rests on was read.
+    private async Task WriteStatusAsync(ObjectKey key, long generation, IReadOnlyList<ComponentPass> passes, bool scaled, DateTimeOffset passTime, CancellationToken cancellationToken)
     {
-        var now = Seconds(time.GetUtcNow().UtcDateTime);
+        var now = Seconds(passTime.UtcDateTime);
         await statusWriter.WriteAsync(key, current =>
         {
             var old = current ?? new DeepSeekModelStatus();
@@ -206,7 +209,7 @@ internal sealed class AutoscalerReconciler(
         var limited = passes.Where(pass => pass.LimitMessage is not null).ToList();
         var (status, reason, message) = (failed, limited) switch
         {
-            ([_, ..], _) => ("True", MetricsUnavailable, string.Join("; ", failed.Select(pass => $"{pass.Name}: {pass.Error}")) + "; their replicas are left as they are."),
+            ([_, ..], _) => ("True", MetricsUnavailable, string.Join("; ", failed.Select(pass => $"{pass.Name}: {pass.Error}")) + "; their replicas are left as they are, or only brought within their bounds."),
             (_, [var first, ..]) => ("True", first.Decision!.Limit.ToString(), string.Join("; ", limited.Select(pass => pass.LimitMessage)) + "."),
             _ => ("False", "DesiredWithinRange", "Every component's desired replica count is within its bounds and rates."),
         };
@@ -240,7 +243,7 @@ internal sealed class AutoscalerReconciler(
         if (state.Failing.Add(pass.Component))
         {
             AutoscalerLog.MetricsUnavailable(logger, ObjectKey.Of(model).ToString(), pass.Component, pass.Error);
-            await events.RecordAsync(model, EventRecorder.Warning, MetricsUnavailable, $"{pass.Name}: {pass.Error}; its replicas are left as they are", cancellationToken).ConfigureAwait(false);
+            await events.RecordAsync(model, EventRecorder.Warning, MetricsUnavailable, $"{pass.Name}: {pass.Error}; {(pass.Desired == pass.Current ? "its replicas are left as they are" : "its replicas are only brought within their bounds")}", cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -18,8 +18,11 @@ namespace DeepSeekOperator.Controller.Autoscaling.Internal;
 internal sealed record ComponentPass(
     string Component, int? Shard, string Deployment, string Metric, double Target, int MinReplicas, int MaxReplicas, int Current, double? Total, ReplicaDecision? Decision, string? Error)
 {
-    /// <summary>The replicas to have: the decision's, or the current count when there is none.</summary>
-    public int Desired => Decision?.Desired ?? Current;
+    /// <summary>Without a decision, the current count brought within <c>[minReplicas, maxReplicas]</c>; null when not computed.</summary>
+    public int? Bounded { get; init; }
+
+    /// <summary>The replicas to have: the decision's, else the current count within the bounds.</summary>
+    public int Desired => Decision?.Desired ?? Bounded ?? Current;
 
     /// <summary>The load per replica.</summary>
     public double? PerReplica => Total / Current;
@@ -28,8 +31,11 @@ internal sealed record ComponentPass(
     public string Name => Shard is null ? "routers" : Component;
 
     /// <summary>The message of the Event of a change: <c>routers: inflightRequests 96 for 1 replica (target 32): 1 → 3</c>.</summary>
-    public string ChangeMessage => string.Create(CultureInfo.InvariantCulture,
-        $"{Name}: {Metric} {Number(Total ?? 0)} for {Current} {(Current == 1 ? "replica" : "replicas")} (target {Number(Target)}): {Current} → {Desired}");
+    public string ChangeMessage => Decision is null
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{Name}: {Current} {(Current == 1 ? "replica" : "replicas")} {(Current > MaxReplicas ? $"above maxReplicas {MaxReplicas}" : $"below minReplicas {MinReplicas}")}, with no {Metric} to read: {Current} → {Desired}")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{Name}: {Metric} {Number(Total ?? 0)} for {Current} {(Current == 1 ? "replica" : "replicas")} (target {Number(Target)}): {Current} → {Desired}");
 
     /// <summary>Why the decision was held back, in the HorizontalPodAutoscaler's words; null when it was not.</summary>
     public string? LimitMessage => Decision?.Limit switch
