@@ -286,7 +286,7 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper log)
 
     private async Task ShowKubectlAsync(OperatorOnDevCluster cluster, Stopwatch started)
     {
-        log.WriteLine($"[{started.Elapsed.TotalSeconds,5:0.0}s] $ kubectl get dsm -w\n{cluster.Watched}");
+        log.WriteLine($"[{started.Elapsed.TotalSeconds,5:0.0}s] $ kubectl get dsm -w -o wide\n{cluster.Watched}");
         log.WriteLine($"$ kubectl get events --field-selector involvedObject.kind=DeepSeekModel\n{await cluster.KubectlEventsAsync()}");
     }
 }

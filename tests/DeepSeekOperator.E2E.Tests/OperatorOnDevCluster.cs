@@ -21,7 +21,7 @@ namespace DeepSeekOperator.E2E.Tests;
 /// The whole loop on one machine, as <c>dsop run</c> starts it but in the test's process: the dev cluster (routers and
 /// shards of the project's image run as real <c>dsop</c> processes), the DeepSeekModel CRD, a real Prometheus scraping
 /// the model pods every second through <see cref="PodScrapeTargets"/>, the operator with its three controllers
-/// (reconciler, autoscaler, rebalancer), and <c>kubectl get dsm -w</c> recording what a user would see.
+/// (reconciler, autoscaler, rebalancer), and <c>kubectl get dsm -w -o wide</c> recording what a user would see.
 /// </summary>
 internal sealed class OperatorOnDevCluster : IAsyncDisposable
 {
@@ -63,7 +63,7 @@ internal sealed class OperatorOnDevCluster : IAsyncDisposable
     /// <summary>kubectl against the dev cluster.</summary>
     public Kubectl Kubectl { get; }
 
-    /// <summary>What <c>kubectl get dsm -w</c> has printed so far.</summary>
+    /// <summary>What <c>kubectl get dsm -w -o wide</c> has printed so far.</summary>
     public string Watched => watch.Output;
 
     /// <summary>Starts everything; the operator is the leader when this returns.</summary>
@@ -102,7 +102,7 @@ internal sealed class OperatorOnDevCluster : IAsyncDisposable
             logging => logging.SetMinimumLevel(LogLevel.Warning));
 
         var kubectl = new Kubectl(kubeconfig, Directory.CreateTempSubdirectory("dsop-kubectl-").FullName);
-        var watch = kubectl.Start("get", "dsm", "-w");
+        var watch = kubectl.Start("get", "dsm", "-w", "-o", "wide");
         return new OperatorOnDevCluster(runtime, loggers, cluster, client, prometheus, targets, host, kubectl, watch);
     }
 

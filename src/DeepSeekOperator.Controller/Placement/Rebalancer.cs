@@ -197,7 +197,7 @@ public sealed class Rebalancer : IReconciler
         {
             await WriteStatusAsync(
                 model,
-                status => status with { Placement = Recorded(status, model, published.Routers.Revision) with { Imbalance = current } },
+                status => status with { Placement = Recorded(status, model, published.Routers.Revision) with { Imbalance = Rounded(current) } },
                 "True",
                 Balanced,
                 $"Imbalance {Ratio(current)} (max/mean shard load) at revision {published.Routers.Revision}; the best placement found would reach {Ratio(after)}, {Ratio(current / after)} times lower, not more than minImbalance {Ratio(minimum)}.",
@@ -277,7 +277,7 @@ public sealed class Rebalancer : IReconciler
         RebalancerLog.Published(logger, key.ToString(), revision);
         await WriteStatusAsync(
             model,
-            status => status with { Placement = Recorded(status, model, revision) with { Imbalance = after, ImbalanceBefore = before } },
+            status => status with { Placement = Recorded(status, model, revision) with { Imbalance = Rounded(after), ImbalanceBefore = Rounded(before) } },
             "True",
             Balanced,
             $"Imbalance {Ratio(after)} (max/mean shard load) at revision {revision}, down from {Ratio(before)}.",
@@ -469,4 +469,7 @@ public sealed class Rebalancer : IReconciler
     }
 
     private sealed record ShardWait(long Revision, int Shard, DateTimeOffset Since);
+
+    // A ratio as the status records it: three decimals, as much as kubectl's column and a decision need.
+    private static double? Rounded(double? ratio) => ratio is { } value ? Math.Round(value, 3) : null;
 }
