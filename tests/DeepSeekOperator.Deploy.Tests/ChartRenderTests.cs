@@ -52,6 +52,20 @@ public sealed class ChartRenderTests
         Assert.Contains(documents, d => d.Kind() == "ServiceMonitor");
     }
 
+    [Theory]
+    [InlineData(null, "kubectl apply -f config/samples/tiny-synthetic.yaml")]
+    [InlineData("charts/deepseek-operator/ci/private-cloud-values.yaml", "kubectl -n team-a apply -f config/samples/tiny-synthetic.yaml")]
+    public async Task Notes_ApplyTheTinySampleFromALocalFile_IntoTheFirstWatchedNamespace(string? valuesFile, string apply)
+    {
+        string[] values = valuesFile is null ? [] : ["-f", Repository.PathOf(valuesFile)];
+        var result = await Tools.HelmAsync(["install", Tools.Release, Tools.Chart, "--namespace", Tools.Namespace, "--dry-run=client", .. values]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var notes = result.Output[result.Output.IndexOf("NOTES:", StringComparison.Ordinal)..];
+        Assert.Contains($"\n  {apply}\n", notes, StringComparison.Ordinal);
+        Assert.DoesNotContain("://raw.", notes, StringComparison.Ordinal);
+    }
+
     // The lines from the first that differs, a few of each side: enough to see what changed.
     private static string Diff(string expected, string actual)
     {

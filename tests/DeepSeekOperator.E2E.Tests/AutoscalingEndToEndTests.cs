@@ -13,7 +13,7 @@ using Xunit.Abstractions;
 namespace DeepSeekOperator.E2E.Tests;
 
 /// <summary>
-/// Issue 8 end to end on the dev cluster: real router and shard processes, a real Prometheus scraping them every
+/// Load-driven autoscaling and expert rebalancing end to end on the dev cluster: real router and shard processes, a real Prometheus scraping them every
 /// second, and the operator's autoscaler and rebalancer acting on what they measure, while a load generator streams
 /// chat completions through the gateway Service and no request may fail.
 /// </summary>

@@ -12,7 +12,7 @@ public sealed partial class AlertRulesTests
 {
     private const string RunbookBase = "https://github.com/deepseek-operator/deepseek-operator/blob/main/docs/runbooks.md#";
 
-    /// <summary>The alerts issue 9 asks for, one name each.</summary>
+    /// <summary>The alerts the operator ships: shards, routers, experts, the autoscaler and the operator itself, one name each.</summary>
     private static readonly string[] Expected =
     [
         "DeepSeekModelShardNoReadyReplica", "DeepSeekModelShardUnreachable", "DeepSeekModelRouterErrors", "DeepSeekModelTimeToFirstTokenHigh",
@@ -42,7 +42,7 @@ public sealed partial class AlertRulesTests
     }
 
     [Fact]
-    public void RulesFile_HasEveryAlertOfTheIssueAndNoOther()
+    public void RulesFile_HasEveryExpectedAlertAndNoOther()
     {
         Assert.Equal(Expected.Order(StringComparer.Ordinal), MonitoringFiles.Alerts().Select(a => MonitoringFiles.Scalar(a, "alert")!).Order(StringComparer.Ordinal));
     }

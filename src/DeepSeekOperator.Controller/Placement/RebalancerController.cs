@@ -23,7 +23,14 @@ public static class RebalancerController
     public const string Name = "rebalancer";
 
     // One client for every leadership term: routers are plain HTTP on pod IPs, and sockets are worth reusing.
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+    private static readonly HttpClient Http = new(RouterHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>
+    /// The handler of the calls to routers. They go to pod IPs, which only the cluster network reaches, so never
+    /// through a proxy: the <c>HTTP_PROXY</c> an operator may be given for other calls would take them, and .NET's
+    /// <c>NO_PROXY</c> matches host names, domain suffixes and single addresses but not the pod CIDRs.
+    /// </summary>
+    internal static SocketsHttpHandler RouterHandler() => new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false };
 
     /// <summary>A factory the operator host calls each time it becomes leader.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -7,6 +8,7 @@ using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Placement;
 using DeepSeekOperator.Moe;
 using DeepSeekOperator.Serving.Placement;
+using DeepSeekOperator.Tests;
 using k8s;
 using k8s.Models;
 
@@ -241,6 +243,45 @@ public sealed class ModelChildrenTests
         Assert.Equal(["http", "metrics"], json["spec"]!["endpoints"]!.AsArray().Select(e => (string)e!["port"]!));
         Assert.Contains(children.GatewayService.Spec.Ports, p => p.Name == "http");
         Assert.All(children.ShardServices, s => Assert.Contains(s.Spec.Ports, p => p.Name == "metrics"));
+    }
+
+    [Fact]
+    public void ServiceMonitor_LabelsEveryTargetWithTheModelComponentAndShardOfItsPod_AsTheScrapeConfigExample()
+    {
+        var children = Samples.Build(Samples.TinyFile);
+        var example = File.ReadAllText(Repository.PathOf("config/prometheus/prometheus.yml"));
+
+        var json = JsonNode.Parse(KubernetesJson.Serialize(children.ServiceMonitor))!;
+        var endpoints = json["spec"]!["endpoints"]!.AsArray();
+        Assert.Equal(2, endpoints.Count);
+        foreach (var endpoint in endpoints)
+        {
+            var relabelings = endpoint!["relabelings"]!.AsArray()
+                .Select(r => (Source: (string)Assert.Single(r!["sourceLabels"]!.AsArray())!, Target: (string)r!["targetLabel"]!, Action: (string)r!["action"]!))
+                .ToList();
+            Assert.Equal(["model", "component", "shard"], relabelings.Select(r => r.Target));
+            Assert.All(relabelings, r => Assert.Equal("replace", r.Action));
+            Assert.All(relabelings, r => Assert.Contains($"- source_labels: [{r.Source}]\n        target_label: {r.Target}\n", example, StringComparison.Ordinal));
+
+            Assert.Equal(
+                new Dictionary<string, string> { ["model"] = "tiny", ["component"] = "router" },
+                Relabel(relabelings, children.RouterDeployment.Spec.Template.Metadata.Labels));
+            Assert.All(children.ShardDeployments.Select((d, k) => (d.Spec.Template.Metadata.Labels, k)), shard => Assert.Equal(
+                new Dictionary<string, string> { ["model"] = "tiny", ["component"] = "shard", ["shard"] = shard.k.ToString(CultureInfo.InvariantCulture) },
+                Relabel(relabelings, shard.Labels)));
+        }
+    }
+
+    // What replace relabelings with the default regex and replacement make of a pod's labels as Kubernetes discovery
+    // names them (__meta_kubernetes_pod_label_ and the key with every character outside [a-zA-Z0-9_] as '_'): an empty
+    // value leaves the label out.
+    private static Dictionary<string, string> Relabel(IEnumerable<(string Source, string Target, string Action)> relabelings, IDictionary<string, string> podLabels)
+    {
+        var discovered = podLabels.ToDictionary(l => "__meta_kubernetes_pod_label_" + Regex.Replace(l.Key, "[^a-zA-Z0-9_]", "_"), l => l.Value, StringComparer.Ordinal);
+        return relabelings
+            .Select(r => (r.Target, Value: discovered.GetValueOrDefault(r.Source, "")))
+            .Where(l => l.Value.Length > 0)
+            .ToDictionary(l => l.Target, l => l.Value, StringComparer.Ordinal);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using DeepSeekOperator.Controller.Children;
 using DeepSeekOperator.Controller.Prometheus;
 using DeepSeekOperator.Controller.Tests.Children;
 using DeepSeekOperator.Tests;
+using k8s;
 using k8s.Models;
 using Prometheus;
 
@@ -20,13 +21,16 @@ namespace DeepSeekOperator.Controller.Tests.Prometheus;
 public sealed partial class ScrapeConfigExampleTests
 {
     private const string ExampleFile = "config/prometheus/prometheus.yml";
+    private const string ManagerFile = "config/manager/manager.yaml";
     private static readonly HttpClient Http = new();
 
     [Fact]
-    public void Example_DiscoversPodsThroughKubernetes()
+    public void Example_DiscoversPodsThroughKubernetes_InTheModelsJobAndTheOperatorJob()
     {
-        Assert.Matches(KubernetesDiscovery(), File.ReadAllText(Repository.PathOf(ExampleFile)));
-        Assert.Contains("      - role: pod\n", File.ReadAllText(Repository.PathOf(ExampleFile)), StringComparison.Ordinal);
+        var example = File.ReadAllText(Repository.PathOf(ExampleFile));
+        Assert.Equal(2, KubernetesDiscovery().Count(example));
+        Assert.All(KubernetesDiscovery().Matches(example), m => Assert.Contains("      - role: pod\n", m.Value, StringComparison.Ordinal));
+        Assert.Contains("  - job_name: deepseek-operator\n    honor_labels: true\n", example, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -51,11 +55,16 @@ public sealed partial class ScrapeConfigExampleTests
     }
 
     [Fact]
-    public async Task Example_ScrapesTheMetricsPortOfRouterAndShardPods_WithModelComponentAndShardLabels()
+    public async Task Example_ScrapesTheMetricsPortOfRouterShardAndOperatorPods_ModelsWithModelComponentAndShard_OperatorKeepingItsSeriesNamespace()
     {
         var children = Samples.Build(Samples.TinyFile);
+        var operatorRegistry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(operatorRegistry);
+        factory.CreateGauge("dsop_leader", "1 on the leader.").Set(1);
+        factory.CreateGauge("dsop_model_replicas", "Replicas per model and component.", "namespace", "model", "component").WithLabels("models", "tiny", "router").Set(2);
         await using var endpoint = await MetricsEndpoint.StartAsync(Metrics.NewCustomRegistry());
-        var port = int.Parse(endpoint.Address.Split(':')[1], CultureInfo.InvariantCulture);
+        await using var operatorEndpoint = await MetricsEndpoint.StartAsync(operatorRegistry);
+        var port = PortOf(endpoint);
         var router = children.RouterDeployment.Spec.Template;
         var pods = new List<Dictionary<string, string>>();
         pods.AddRange(Targets(router, "tiny-router-a", "Running", port));
@@ -71,6 +80,8 @@ public sealed partial class ScrapeConfigExampleTests
             Spec = router.Spec,
         };
         pods.AddRange(Targets(unrelated, "web-a", "Running", port));
+        var manager = KubernetesYaml.Deserialize<V1Deployment>(await File.ReadAllTextAsync(Repository.PathOf(ManagerFile)));
+        pods.AddRange(Targets(manager.Spec.Template, "deepseek-operator-a", "Running", PortOf(operatorEndpoint), manager.Metadata.NamespaceProperty));
         var config = WithFileDiscovery(await File.ReadAllTextAsync(Repository.PathOf(ExampleFile)))
             .Replace("scrape_interval: 5s", "scrape_interval: 1s", StringComparison.Ordinal)
             .Replace("scrape_timeout: 5s", "scrape_timeout: 1s", StringComparison.Ordinal);
@@ -78,10 +89,10 @@ public sealed partial class ScrapeConfigExampleTests
 
         await using var prometheus = await PrometheusServer.StartAsync(config, new Dictionary<string, string> { ["pods.json"] = groups }, TimeSpan.FromSeconds(1));
         var shards = children.ShardDeployments.Count;
-        await prometheus.WaitUntilScrapedAsync([.. Enumerable.Repeat(endpoint.Address, 1 + shards)], TimeSpan.FromSeconds(30));
+        await prometheus.WaitUntilScrapedAsync([.. Enumerable.Repeat(endpoint.Address, 1 + shards), operatorEndpoint.Address], TimeSpan.FromSeconds(30));
 
         var client = new PrometheusClient(Http, new PrometheusClientOptions { Server = prometheus.BaseAddress });
-        var up = await client.QueryVectorAsync("up");
+        var up = await client.QueryVectorAsync("up{job=\"deepseek-models\"}");
         var model = children.RouterDeployment.Metadata.Labels[ChildLabels.InstanceKey];
         var expected = new[] { ("tiny-router-a", "router", "") }
             .Concat(Enumerable.Range(0, shards).Select(k => ($"tiny-shard-{k}-a", "shard", k.ToString(CultureInfo.InvariantCulture))))
@@ -92,14 +103,24 @@ public sealed partial class ScrapeConfigExampleTests
         {
             Assert.Equal((1.0, model, "default", "deepseek-models", endpoint.Address), (s.Value, s.Labels["model"], s.Labels["namespace"], s.Labels["job"], s.Labels["instance"]));
         });
+
+        var operatorUp = Assert.Single((await client.QueryVectorAsync("up{job=\"deepseek-operator\"}")).Samples);
+        Assert.Equal((1.0, operatorEndpoint.Address, "deepseek-operator-a"), (operatorUp.Value, operatorUp.Labels["instance"], operatorUp.Labels["pod"]));
+        var leader = Assert.Single((await client.QueryVectorAsync("dsop_leader")).Samples);
+        Assert.Equal(("deepseek-operator", "deepseek-operator-system"), (leader.Labels["job"], leader.Labels["namespace"]));
+        var replicas = Assert.Single((await client.QueryVectorAsync("dsop_model_replicas")).Samples);
+        Assert.Equal(("deepseek-operator", "models", "tiny", "router", 2.0), (replicas.Labels["job"], replicas.Labels["namespace"], replicas.Labels["model"], replicas.Labels["component"], replicas.Value));
+        Assert.DoesNotContain("exported_namespace", replicas.Labels.Keys);
     }
+
+    private static int PortOf(MetricsEndpoint endpoint) => int.Parse(endpoint.Address.Split(':')[1], CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The targets Kubernetes pod discovery makes of a pod from <paramref name="template"/>: one per container port,
     /// labelled as <c>discovery/kubernetes/pod.go</c> does. Pods run on 127.0.0.1, and the port the
     /// <c>prometheus.io/port</c> annotation names is moved to <paramref name="metricsPort"/>, the test endpoint's.
     /// </summary>
-    private static IEnumerable<Dictionary<string, string>> Targets(V1PodTemplateSpec template, string name, string phase, int metricsPort)
+    private static IEnumerable<Dictionary<string, string>> Targets(V1PodTemplateSpec template, string name, string phase, int metricsPort, string @namespace = "default")
     {
         var annotated = int.Parse(template.Metadata.Annotations["prometheus.io/port"], CultureInfo.InvariantCulture);
         foreach (var container in template.Spec.Containers)
@@ -110,7 +131,7 @@ public sealed partial class ScrapeConfigExampleTests
                 var labels = new Dictionary<string, string>
                 {
                     ["__address__"] = $"127.0.0.1:{number.ToString(CultureInfo.InvariantCulture)}",
-                    ["__meta_kubernetes_namespace"] = "default",
+                    ["__meta_kubernetes_namespace"] = @namespace,
                     ["__meta_kubernetes_pod_name"] = name,
                     ["__meta_kubernetes_pod_ip"] = "127.0.0.1",
                     ["__meta_kubernetes_pod_phase"] = phase,
