@@ -10,7 +10,7 @@ namespace DeepSeekOperator.Api.V1Alpha1;
 // without an API server. Objects built by hand in C# get the same values from the same initializers.
 
 /// <summary>The desired state of a DeepSeekModel.</summary>
-public sealed record DeepSeekModelSpec
+public sealed record DeepSeekModelSpec : IHasCelRules
 {
     /// <summary>Which model to serve and in what number format.</summary>
     [JsonPropertyName("model")]
@@ -39,6 +39,16 @@ public sealed record DeepSeekModelSpec
     /// <summary>The OpenAI-compatible HTTP API the routers serve.</summary>
     [JsonPropertyName("serving")]
     public ServingSpec Serving { get; init; } = new();
+
+    /// <inheritdoc />
+    public static IReadOnlyList<CelRule> CelRules { get; } =
+    [
+        CelRule.For<DeepSeekModelSpec>(
+            "!has(self.placement) || !has(self.placement.shardsPerNode) || (has(self.experts) && has(self.experts.shards) ? self.experts.shards : 1) % self.placement.shardsPerNode == 0",
+            "placement.shardsPerNode must divide experts.shards",
+            s => s.Placement.ShardsPerNode is not { } perNode || perNode < 1 || s.Experts.Shards % perNode == 0,
+            ".placement.shardsPerNode"),
+    ];
 }
 
 /// <summary>The model to serve.</summary>
@@ -379,6 +389,17 @@ public sealed record PlacementSpec
     [JsonPropertyName("minImbalance")]
     [Minimum(1), Maximum(100)]
     public double MinImbalance { get; init; } = 1.15;
+
+    /// <summary>
+    /// Shards per node when the shards are spread over nodes, consecutive shards sharing one (shards 0 to n−1 on the
+    /// first node, and so on); must divide <c>experts.shards</c>. When the node count divides the model's expert
+    /// groups (<c>n_group</c>), a balanced placement follows DeepSeek EPLB's hierarchical policy: whole expert groups
+    /// are packed onto nodes first, then the hot experts of each node are copied within the node and the copies
+    /// packed onto its shards, so that every copy of an expert stays on the node of its group. Unset: the flat policy.
+    /// </summary>
+    [JsonPropertyName("shardsPerNode")]
+    [Minimum(1), Maximum(1024)]
+    public int? ShardsPerNode { get; init; }
 }
 
 /// <summary>The HTTP API of the routers.</summary>

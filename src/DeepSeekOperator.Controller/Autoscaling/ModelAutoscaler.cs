@@ -48,7 +48,8 @@ public sealed record ModelAutoscalerOptions
 /// HorizontalPodAutoscaler would (<see cref="ReplicaCalculator"/>), and records the decision in
 /// <c>status.autoscaling</c> before writing it to the Deployments' <c>scale</c>; each change is an Event
 /// (<c>ScaledUp</c>/<c>ScaledDown</c>, with the load and target), and <c>dsop_autoscaler_desired_replicas</c> and
-/// <c>dsop_autoscaler_metric_value</c> follow every component. A component whose load cannot be read keeps its
+/// <c>dsop_autoscaler_metric_value</c> follow every component; a component that starts being held back (at a bound or
+/// by a rate) for a new reason gets a Normal <c>ScalingLimited</c> Event, once per change. A component whose load cannot be read keeps its
 /// replicas, and the model gets a Warning Event (once per failure streak) and <c>ScalingLimited=True</c> with reason
 /// <c>MetricsUnavailable</c>. A model whose autoscaling is turned off, or that is deleted, loses its timer and gauges;
 /// one turned off also loses its <c>status.autoscaling</c> and ScalingLimited condition.
@@ -63,6 +64,9 @@ public static class ModelAutoscaler
 
     /// <summary>The ScalingLimited reason while a component's load cannot be read.</summary>
     public const string MetricsUnavailable = AutoscalerReconciler.MetricsUnavailable;
+
+    /// <summary>The reason of the Normal Event recorded when a component starts being held back for a new reason.</summary>
+    public const string ScalingLimited = AutoscalerReconciler.ScalingLimited;
 
     /// <summary>A factory the operator host calls each time it becomes leader; the Prometheus clients outlive the terms.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>

@@ -20,9 +20,11 @@ namespace DeepSeekOperator.Controller.Placement;
 /// <para>
 /// EPLB's replication minimises the load per copy, which is not quite the shard balance: with few shards (two,
 /// mostly) a copy adds the same load to every shard and a lucky layout can do better. So that a plan is never
-/// worse than the layout the model starts with, the flat policy keeps <see cref="PlacementGenerator.Contiguous"/>'s
-/// layout for a layer whose most-loaded shard it leaves lighter (one or two layers in a hundred of small random
-/// shapes). The hierarchical policy keeps copies within their node and has no such fallback.
+/// worse than the layout the model starts with, a layer keeps <see cref="PlacementGenerator.Contiguous"/>'s layout
+/// when that leaves its most-loaded shard lighter than the plan does (one or two layers in a hundred of small random
+/// shapes with the flat policy). The hierarchical policy, which also keeps every copy on its group's node, falls back
+/// the same way; a layer that does gives that up for the lower load, as the contiguous layout copies experts across
+/// nodes.
 /// </para>
 /// </remarks>
 public static class PlacementPlanner
@@ -63,18 +65,12 @@ public static class PlacementPlanner
         {
             var layer = load.Layers[i];
             var row = load.Row(layer);
-            IReadOnlyList<IReadOnlyList<int>> placed;
-            if (nodes > 1)
+            IReadOnlyList<IReadOnlyList<int>> placed = nodes > 1
+                ? Hierarchical(row, config.NGroup, nodes, shards / nodes, slotsPerShard)
+                : Pack(row, ReplicateExperts(row, shards * slotsPerShard, shards), shards, slotsPerShard, refine: true);
+            if (ShardLoads(contiguous, row, copies).Max < ShardLoads(placed, row, copies).Max)
             {
-                placed = Hierarchical(row, config.NGroup, nodes, shards / nodes, slotsPerShard);
-            }
-            else
-            {
-                placed = Pack(row, ReplicateExperts(row, shards * slotsPerShard, shards), shards, slotsPerShard, refine: true);
-                if (ShardLoads(contiguous, row, copies).Max < ShardLoads(placed, row, copies).Max)
-                {
-                    placed = contiguous;
-                }
+                placed = contiguous;
             }
 
             layers[i] = new LayerPlacement { Layer = layer, Experts = placed };

@@ -180,7 +180,7 @@ public sealed class Rebalancer : IReconciler
             }
 
             current = PlacementPlanner.Imbalance(published.Routers, load);
-            planned = PlacementPlanner.Plan(config, load, name, published.Revision + 1, published.Routers.Shards, slots);
+            planned = PlacementPlanner.Plan(config, load, name, published.Revision + 1, published.Routers.Shards, slots, model.Spec.Placement.ShardsPerNode);
             after = PlacementPlanner.Imbalance(planned, load);
         }
         catch (Exception exception) when (exception is ExpertLoadException or ArgumentException)

@@ -73,6 +73,88 @@ public sealed class ModelAutoscalerTests
         Assert.Contains("""dsop_model_ready_replicas{namespace="models",model="tiny",component="shard-3"} 0""", deployments, StringComparison.Ordinal);
     }
 
+    /// <summary>The interval of the decision table's rows: short, so that each row runs in a few seconds.</summary>
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The router rows of the decision table, on a 5 s interval; shards stay at their target. Each row: the spec's
+    /// change, the routers to start with, the load before the step (none: the step is at creation) and after it, the
+    /// replicas reached, when the last change was decided after the step (at least, at most), the ScaledUp/ScaledDown
+    /// and ScalingLimited Events, and the final ScalingLimited reason. The target is 32 in-flight requests per router.
+    /// </summary>
+    private static readonly Dictionary<string, DecisionCase> DecisionCases = new(StringComparer.Ordinal)
+    {
+        ["within tolerance: no change"] = new(
+            spec => spec, 1, null, 35, 1, TimeSpan.Zero, TimeSpan.Zero,
+            [], [], "DesiredWithinRange"),
+        ["just past tolerance: scaled"] = new(
+            spec => spec, 1, null, 36, 2, TimeSpan.Zero, Step + Second,
+            ["routers: inflightRequests 36 for 1 replica (target 32): 1 → 2"], [], "DesiredWithinRange"),
+        ["above maxReplicas: clamped, TooManyReplicas"] = new(
+            spec => spec with { Routers = spec.Routers with { MaxReplicas = 4 }, Behavior = spec.Behavior with { ScaleUp = new() { MaxChangePercent = 1000 } } },
+            1, null, 320, 4, TimeSpan.Zero, Step + Second,
+            ["routers: inflightRequests 320 for 1 replica (target 32): 1 → 4"],
+            ["routers: the desired replica count is more than the maximum replica count (10 recommended, 4 kept)"], "TooManyReplicas"),
+        ["below minReplicas: brought to min, TooFewReplicas"] = new(
+            spec => spec with { Routers = spec.Routers with { MinReplicas = 2 }, Behavior = spec.Behavior with { ScaleDown = new() { StabilizationWindowSeconds = 0, MaxChangePercent = 100 } } },
+            4, null, 0, 2, TimeSpan.Zero, Step + Second,
+            ["routers: inflightRequests 0 for 4 replicas (target 32): 4 → 2"],
+            ["routers: the desired replica count is less than the minimum replica count (0 recommended, 2 kept)"], "TooFewReplicas"),
+        ["scale-up stabilization: the higher recommendation must last the window"] = new(
+            spec => spec with { Behavior = spec.Behavior with { ScaleUp = new() { StabilizationWindowSeconds = 15, MaxChangePercent = 200 } } },
+            1, 32, 96, 3, TimeSpan.FromSeconds(15) - Step, TimeSpan.FromSeconds(15) + Second,
+            ["routers: inflightRequests 96 for 1 replica (target 32): 1 → 3"], [], "DesiredWithinRange"),
+        ["max change per step: doubling until the recommendation"] = new(
+            spec => spec with { Routers = spec.Routers with { MaxReplicas = 16 }, Behavior = spec.Behavior with { ScaleUp = new() { MaxChangePercent = 100 } } },
+            1, null, 320, 10, Step * 3, (Step * 4) + Second,
+            [
+                "routers: inflightRequests 320 for 1 replica (target 32): 1 → 2",
+                "routers: inflightRequests 320 for 2 replicas (target 32): 2 → 4",
+                "routers: inflightRequests 320 for 4 replicas (target 32): 4 → 8",
+                "routers: inflightRequests 320 for 8 replicas (target 32): 8 → 10",
+            ],
+            ["routers: the desired replica count is increasing faster than the maximum scale rate (10 recommended, 2 this step)"], "DesiredWithinRange"),
+    };
+
+    public static TheoryData<string> DecisionRows() => [.. DecisionCases.Keys];
+
+    [Theory]
+    [MemberData(nameof(DecisionRows))]
+    public async Task DecisionTable_RouterLoadThroughTheStub_ReplicasEventsAndConditionAsTheRowSays(string row)
+    {
+        var c = DecisionCases[row];
+        await using var world = await World.StartAsync();
+        var load = c.Before ?? c.Load;
+        world.Stub.AnswerQueries(query => Vector(query.Contains("dsop_router_inflight_requests", StringComparison.Ordinal) ? Volatile.Read(ref load) : 20000));
+        await world.CreateModelAsync(world.Stub.BaseAddress.ToString(), spec => c.Spec(spec with { Interval = "5s" }), c.Routers);
+        if (c.Before is not null)
+        {
+            await world.RunUntilAsync(async () => (await world.ReadModelAsync()).Status?.Autoscaling?.Routers?.MetricValue is not null, "the first decision");
+            Volatile.Write(ref load, c.Load);
+        }
+
+        var step = world.Time.GetUtcNow();
+        await world.RunUntilAsync(
+            async () => (await world.ReadModelAsync()).Status?.Autoscaling?.Routers is { MetricValue: not null } routers && routers.Desired == c.Expected && await world.ReplicasAsync("tiny-router") == c.Expected,
+            $"the routers at {c.Expected}");
+        await world.RunForAsync(Step * 2);
+
+        Assert.Equal(c.Expected, await world.ReplicasAsync("tiny-router"));
+        var status = (await world.ReadModelAsync()).Status!;
+        Assert.Equal(c.Expected, status.Autoscaling!.Routers!.Desired);
+        // The decision's time is the pass's (when it read the load), so a slow machine does not stretch it.
+        var decided = status.Autoscaling.LastScaleTime is { } last ? new DateTimeOffset(last, TimeSpan.Zero) - step : TimeSpan.Zero;
+        Assert.InRange(decided, c.NotBefore, c.Within);
+        Assert.Equal(c.Reason, Assert.Single(status.Conditions!, condition => condition.Type == ConditionTypes.ScalingLimited).Reason);
+        var scaled = (await world.EventsAsync("ScaledUp")).Concat(await world.EventsAsync("ScaledDown")).Select(e => e.Message);
+        Assert.Equal(c.Scaled.Order(StringComparer.Ordinal), scaled.Order(StringComparer.Ordinal));
+        var limited = await world.EventsAsync(ModelAutoscaler.ScalingLimited);
+        Assert.All(limited, e => Assert.Equal("Normal", e.Type));
+        Assert.Equal(c.Limited, limited.Select(e => e.Message));
+    }
+
     [Fact]
     public async Task PrometheusDown_NoChange_OneWarningPerComponent_AndScalingLimitedMetricsUnavailable()
     {
@@ -192,6 +274,10 @@ public sealed class ModelAutoscalerTests
         Assert.Equal(1, await world.ReplicasAsync("tiny-shard-0"));
     }
 
+    /// <summary>A row of <see cref="DecisionCases"/>.</summary>
+    private sealed record DecisionCase(
+        Func<AutoscalingSpec, AutoscalingSpec> Spec, int Routers, double? Before, double Load, int Expected, TimeSpan NotBefore, TimeSpan Within, string[] Scaled, string[] Limited, string Reason);
+
     private static string Vector(double value) =>
         $$"""{"resultType":"vector","result":[{"metric":{},"value":[1735689600,"{{value.ToString(CultureInfo.InvariantCulture)}}"]}]}""";
 
@@ -240,8 +326,11 @@ public sealed class ModelAutoscalerTests
             return world;
         }
 
-        /// <summary>Creates the tiny sample with autoscaling on against <paramref name="prometheusUrl"/>, changed by <paramref name="change"/>.</summary>
-        public async Task CreateModelAsync(string prometheusUrl, Func<AutoscalingSpec, AutoscalingSpec>? change = null)
+        /// <summary>
+        /// Creates the tiny sample with autoscaling on against <paramref name="prometheusUrl"/>, changed by
+        /// <paramref name="change"/>, starting with <paramref name="routers"/> routers.
+        /// </summary>
+        public async Task CreateModelAsync(string prometheusUrl, Func<AutoscalingSpec, AutoscalingSpec>? change = null, int routers = 1)
         {
             var sample = Samples.Read(Samples.TinyFile);
             sample.Metadata = new V1ObjectMeta { Name = TinyModel.Name, NamespaceProperty = Namespace };
@@ -252,7 +341,7 @@ public sealed class ModelAutoscalerTests
                 Interval = "15s",
                 Behavior = sample.Spec.Autoscaling.Behavior with { ScaleUp = new() { StabilizationWindowSeconds = 0, MaxChangePercent = 200 } },
             };
-            sample.Spec = sample.Spec with { Autoscaling = change?.Invoke(autoscaling) ?? autoscaling };
+            sample.Spec = sample.Spec with { Router = sample.Spec.Router with { Replicas = routers }, Autoscaling = change?.Invoke(autoscaling) ?? autoscaling };
             await TinyModel.EventuallyAsync(
                 async () =>
                 {

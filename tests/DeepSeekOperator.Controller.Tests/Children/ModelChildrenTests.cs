@@ -377,6 +377,24 @@ public sealed class ModelChildrenTests
         Assert.Equal("spec.experts.redundantSlots", error.Field);
     }
 
+    [Theory]
+    [InlineData(3, 0, "divide experts.shards (4)")]
+    [InlineData(1, 5, "4 nodes would hold 4 of the model's experts each, fewer than the 9 slots per shard")]
+    public void ShardsPerNodeNotFittingTheShardsOrTheModel_RefusedNamingSpecPlacementShardsPerNode(int shardsPerNode, int redundantSlots, string detail)
+    {
+        var model = Samples.Read(Samples.TinyFile);
+        model.Spec = model.Spec with
+        {
+            Experts = model.Spec.Experts with { RedundantSlots = redundantSlots },
+            Placement = model.Spec.Placement with { ShardsPerNode = shardsPerNode },
+        };
+
+        var error = Assert.Throws<InvalidModelSpecException>(() => ModelChildren.Build(model, Samples.ConfigOf(model), Samples.Settings)).Error;
+
+        Assert.Equal("spec.placement.shardsPerNode", error.Field);
+        Assert.Contains(detail, error.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Float16_RefusedNamingSpecModelDtype()
     {

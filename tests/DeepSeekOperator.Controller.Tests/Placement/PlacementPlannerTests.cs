@@ -148,35 +148,57 @@ public class PlacementPlannerTests
             var config = Model(experts);
             var load = RandomLoad(random, config);
             var planned = PlacementPlanner.Plan(config, load, "m", 7, shards, slots);
-            var shape = $"seed {seed} run {run}: {experts} experts, {shards} shards × {slots}";
-
-            Assert.True(planned.Validate(config).Count == 0, $"{shape}: {string.Join("; ", planned.Validate(config))}");
-            Assert.Equal((7L, "m", shards, slots), (planned.Revision, planned.ModelId, planned.Shards, planned.SlotsPerShard));
-            var contiguousPlacement = PlacementGenerator.Contiguous(config, "m", 1, shards, slots);
+            var contiguous = CheckPlan(config, load, planned, shards, slots, $"seed {seed} run {run}: {experts} experts, {shards} shards × {slots}");
             foreach (var layer in planned.Layers)
             {
-                Assert.All(layer.Experts, held => Assert.Equal(slots, held.Count));
                 layers++;
-                var copies = new int[experts];
-                foreach (var expert in layer.Experts.SelectMany(h => h))
-                {
-                    copies[expert]++;
-                }
-
-                if (!copies.SequenceEqual(PlacementPlanner.ReplicateExperts([.. load.ForLayer(layer.Layer)], shards * slots, shards)))
+                if (!Copies(layer, experts).SequenceEqual(PlacementPlanner.ReplicateExperts([.. load.ForLayer(layer.Layer)], shards * slots, shards)))
                 {
                     // Not EPLB's copies: only the contiguous layout, kept because it balances this layer better.
-                    Assert.True(Same(layer.Experts, contiguousPlacement.Layers[0].Experts), $"{shape}: layer {layer.Layer} has copies [{string.Join(", ", copies)}]");
+                    Assert.True(Same(layer.Experts, contiguous), $"seed {seed} run {run}: layer {layer.Layer} has copies [{string.Join(", ", Copies(layer, experts))}]");
                     kept++;
                 }
             }
-
-            var contiguous = PlacementPlanner.Imbalance(contiguousPlacement, load);
-            var balanced = PlacementPlanner.Imbalance(planned, load);
-            Assert.True(balanced <= contiguous + 1e-9, $"{shape}: planned imbalance {balanced} is worse than contiguous {contiguous}");
         }
 
         Assert.True(kept * 10 < layers, $"the contiguous layout was kept in {kept} of {layers} layers");
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Plan_RandomLoadsWithNodes_ValidExactSlotsEveryExpertPlacedGroupsWithinANodeNeverWorseThanContiguous(int seed)
+    {
+        var random = new Random(seed);
+        int layers = 0, kept = 0;
+        for (var run = 0; run < 60; run++)
+        {
+            var nodes = random.Next(2, 5);
+            var shardsPerNode = random.Next(1, 5);
+            var groups = nodes * random.Next(1, 4);
+            var groupSize = random.Next(1, 6);
+            var (experts, shards) = (groups * groupSize, nodes * shardsPerNode);
+            var minimum = PlacementGenerator.MinimumSlotsPerShard(experts, shards);
+            var slots = Math.Min(experts / nodes, minimum + random.Next(0, 4));
+            var config = Model(experts) with { NGroup = groups };
+            var load = RandomLoad(random, config);
+            var planned = PlacementPlanner.Plan(config, load, "m", 7, shards, slots, shardsPerNode);
+            var shape = $"seed {seed} run {run}: {experts} experts in {groups} groups, {nodes} nodes × {shardsPerNode} shards × {slots}";
+            var contiguous = CheckPlan(config, load, planned, shards, slots, shape);
+            foreach (var layer in planned.Layers)
+            {
+                layers++;
+                if (Same(layer.Experts, contiguous) && !GroupsWithinANode(layer, groupSize, shardsPerNode))
+                {
+                    // The contiguous layout, kept because it balances this layer better, copies across nodes.
+                    kept++;
+                    continue;
+                }
+
+                Assert.True(GroupsWithinANode(layer, groupSize, shardsPerNode), $"{shape}: layer {layer.Layer} spreads a group over nodes");
+            }
+        }
+
+        Assert.True(kept * 4 < layers, $"the contiguous layout was kept in {kept} of {layers} layers");
     }
 
     [Theory]
@@ -221,20 +243,7 @@ public class PlacementPlannerTests
             var load = RandomLoad(random, config);
             var planned = PlacementPlanner.Plan(config, load, "m", 1, shards: 8, slotsPerShard: 6, shardsPerNode: 2);
             Assert.Empty(planned.Validate(config));
-            foreach (var layer in planned.Layers)
-            {
-                var nodeOfGroup = new int?[8];
-                for (var shard = 0; shard < 8; shard++)
-                {
-                    foreach (var expert in layer.Experts[shard])
-                    {
-                        var node = shard / 2;
-                        nodeOfGroup[expert / 4] ??= node;
-                        Assert.Equal(nodeOfGroup[expert / 4], node);
-                    }
-                }
-            }
-
+            Assert.All(planned.Layers, layer => Assert.True(GroupsWithinANode(layer, groupSize: 4, shardsPerNode: 2), $"run {run}: layer {layer.Layer} spreads a group over nodes"));
         }
     }
 
@@ -308,6 +317,56 @@ public class PlacementPlannerTests
         FirstKDenseReplace = 1,
         MoeLayerFrequency = 2,
     };
+
+    /// <summary>
+    /// Checks what every plan guarantees: it is valid for the model, every shard has exactly <paramref name="slots"/>
+    /// experts, every expert is placed in every layer, and it is no worse than the contiguous layout; that layout.
+    /// </summary>
+    private static IReadOnlyList<IReadOnlyList<int>> CheckPlan(ModelConfig config, ExpertLoad load, ExpertPlacement planned, int shards, int slots, string shape)
+    {
+        Assert.True(planned.Validate(config).Count == 0, $"{shape}: {string.Join("; ", planned.Validate(config))}");
+        Assert.Equal((7L, "m", shards, slots), (planned.Revision, planned.ModelId, planned.Shards, planned.SlotsPerShard));
+        foreach (var layer in planned.Layers)
+        {
+            Assert.All(layer.Experts, held => Assert.Equal(slots, held.Count));
+            Assert.True(Copies(layer, config.NRoutedExperts).All(c => c >= 1), $"{shape}: layer {layer.Layer} leaves an expert out");
+        }
+
+        var contiguousPlacement = PlacementGenerator.Contiguous(config, "m", 1, shards, slots);
+        var contiguous = PlacementPlanner.Imbalance(contiguousPlacement, load);
+        var balanced = PlacementPlanner.Imbalance(planned, load);
+        Assert.True(balanced <= contiguous + 1e-9, $"{shape}: planned imbalance {balanced} is worse than contiguous {contiguous}");
+        return contiguousPlacement.Layers[0].Experts;
+    }
+
+    private static int[] Copies(LayerPlacement layer, int experts)
+    {
+        var copies = new int[experts];
+        foreach (var expert in layer.Experts.SelectMany(h => h))
+        {
+            copies[expert]++;
+        }
+
+        return copies;
+    }
+
+    /// <summary>Whether every copy of every expert of a group is on one node, consecutive shards sharing a node.</summary>
+    private static bool GroupsWithinANode(LayerPlacement layer, int groupSize, int shardsPerNode)
+    {
+        var nodeOfGroup = new Dictionary<int, int>();
+        for (var shard = 0; shard < layer.Experts.Count; shard++)
+        {
+            foreach (var expert in layer.Experts[shard])
+            {
+                if (nodeOfGroup.TryGetValue(expert / groupSize, out var node) ? node != shard / shardsPerNode : !nodeOfGroup.TryAdd(expert / groupSize, shard / shardsPerNode))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
 
     private static bool Same(IReadOnlyList<IReadOnlyList<int>> a, IReadOnlyList<IReadOnlyList<int>> b) =>
         a.Count == b.Count && a.Zip(b).All(p => p.First.Order().SequenceEqual(p.Second.Order()));

@@ -90,6 +90,25 @@ public sealed class RebalancerTests
     }
 
     [Fact]
+    public async Task ShardsPerNode_ReachesThePlanner_HotGroupKeptOnItsNode()
+    {
+        // Tiny has 16 experts in 4 groups of 4; experts 0 to 3 (group 0) take most tokens. On 2 nodes of 2 shards the
+        // hierarchical policy keeps group 0 on node 0 (shards 0 and 1), where the flat one spreads it over all 4 shards.
+        await using var world = await World.StartAsync(shardsPerNode: 2);
+
+        await world.ReconcileAsync();
+
+        var published = ExpertPlacement.Parse((await world.ConfigMapAsync("tiny-placement-shard-0")).Data["placement.json"]);
+        Assert.Equal(2, published.Revision);
+        Assert.All(published.Layers, layer =>
+        {
+            Assert.All(layer.Experts.Take(2), held => Assert.Equal(2, held.Count(expert => expert < 4)));
+            Assert.DoesNotContain(layer.Experts.Skip(2).SelectMany(held => held), expert => expert < 4);
+        });
+        Assert.True(World.Annotation(await world.ConfigMapAsync("tiny-placement-shard-0"), Rebalancer.ImbalanceAfterAnnotation) > 1.5);
+    }
+
+    [Fact]
     public async Task RouterUnreachable_NoChange_WarningAndConditionNameTheRouter()
     {
         await using var world = await World.StartAsync(secondRouterIp: "127.0.0.9");
@@ -172,12 +191,12 @@ public sealed class RebalancerTests
 
         public int Requests => Volatile.Read(ref requests);
 
-        public static async Task<World> StartAsync(double minImbalance = 1.15, string secondRouterIp = "127.0.0.3")
+        public static async Task<World> StartAsync(double minImbalance = 1.15, string secondRouterIp = "127.0.0.3", int? shardsPerNode = null)
         {
             var world = new World(await RunningApiServer.StartAsync());
             try
             {
-                await world.ArrangeAsync(minImbalance, secondRouterIp);
+                await world.ArrangeAsync(minImbalance, secondRouterIp, shardsPerNode);
                 return world;
             }
             catch
@@ -242,7 +261,7 @@ public sealed class RebalancerTests
             }.ToJsonString();
         }
 
-        private async Task ArrangeAsync(double minImbalance, string secondRouterIp)
+        private async Task ArrangeAsync(double minImbalance, string secondRouterIp, int? shardsPerNode)
         {
             var port = await StartRouterAsync(IPAddress.Parse("127.0.0.2"), 0);
             if (secondRouterIp == "127.0.0.3")
@@ -270,7 +289,7 @@ public sealed class RebalancerTests
             sample.Spec = sample.Spec with
             {
                 Serving = sample.Spec.Serving with { Port = port },
-                Placement = new PlacementSpec { Strategy = PlacementStrategy.Balanced, RebalanceInterval = "1m", MinImbalance = minImbalance },
+                Placement = new PlacementSpec { Strategy = PlacementStrategy.Balanced, RebalanceInterval = "1m", MinImbalance = minImbalance, ShardsPerNode = shardsPerNode },
             };
             var created = KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(
                 await Client.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural)));

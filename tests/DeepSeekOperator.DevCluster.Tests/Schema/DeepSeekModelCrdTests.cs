@@ -23,6 +23,7 @@ public sealed class DeepSeekModelCrdTests
         ["spec.model.source.hostPath.path.no-dotdot.yaml"] = "spec.model.source.hostPath",
         ["spec.model.source.pvc.subPath.no-dotdot.yaml"] = "spec.model.source.pvc",
         ["spec.placement.rebalanceInterval.at-least-1m.yaml"] = "spec.placement.rebalanceInterval",
+        ["spec.placement.shardsPerNode.divides-shards.yaml"] = "spec",
     };
 
     private static readonly JsonObject Crd = YamlJson.Object(File.ReadAllText(Repository.PathOf("crds/deepseekmodels.moe.deepseek-operator.io.yaml")));
@@ -47,7 +48,8 @@ public sealed class DeepSeekModelCrdTests
         Assert.Empty(errors);
         Assert.Contains(SchemaPath + ".properties[spec].properties[model].properties[source]", rules.Compiled);
         Assert.Contains(SchemaPath + ".properties[spec].properties[placement].properties[rebalanceInterval]", rules.Compiled);
-        Assert.Equal(8, rules.Compiled.Count);
+        Assert.Contains(SchemaPath + ".properties[spec]", rules.Compiled);
+        Assert.Equal(9, rules.Compiled.Count);
     }
 
     [Theory]

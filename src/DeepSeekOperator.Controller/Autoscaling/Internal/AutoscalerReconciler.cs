@@ -32,6 +32,9 @@ internal sealed class AutoscalerReconciler(
     /// <summary>The ScalingLimited reason when a component's load could not be read.</summary>
     public const string MetricsUnavailable = "MetricsUnavailable";
 
+    /// <summary>The reason of the Event of a component that starts being held back for a new reason.</summary>
+    public const string ScalingLimited = "ScalingLimited";
+
     private readonly ConcurrentDictionary<ObjectKey, ModelState> states = new();
     private readonly StatusWriter statusWriter = new(client, logger);
 
@@ -108,6 +111,7 @@ internal sealed class AutoscalerReconciler(
         foreach (var pass in passes)
         {
             await ReportFailureAsync(model, state, pass, cancellationToken).ConfigureAwait(false);
+            await ReportLimitAsync(model, state, pass, cancellationToken).ConfigureAwait(false);
             gauges.Set(key, pass);
         }
 
@@ -247,6 +251,22 @@ internal sealed class AutoscalerReconciler(
         }
     }
 
+    // A Normal Event when a component's limit changes to a new reason (it reaches maxReplicas, say), none while it holds;
+    // the end of a limit shows in the ScalingLimited condition. A pass without a metric leaves the last reason as it was.
+    private async Task ReportLimitAsync(DeepSeekModel model, ModelState state, ComponentPass pass, CancellationToken cancellationToken)
+    {
+        if (pass.Decision is not { } decision || state.Limits.GetValueOrDefault(pass.Component) == decision.Limit)
+        {
+            return;
+        }
+
+        state.Limits[pass.Component] = decision.Limit;
+        if (pass.LimitMessage is { } message)
+        {
+            await events.RecordAsync(model, EventRecorder.Normal, ScalingLimited, message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private void Forget(ObjectKey key)
     {
         if (states.TryRemove(key, out _))
@@ -269,5 +289,8 @@ internal sealed class AutoscalerReconciler(
 
         // Components whose last pass found no metric: their Warning Event was recorded.
         public HashSet<string> Failing { get; } = new(StringComparer.Ordinal);
+
+        // What held each component's last decision back; a component not here was not held back.
+        public Dictionary<string, ScalingLimit> Limits { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -89,6 +89,7 @@ internal sealed partial record ChildContext
                 $"{context.SlotsPerShard} slots per shard would exceed the model's {experts} routed experts, and a shard holds an expert at most once");
         }
 
+        CheckShardsPerNode(context);
         return context;
     }
 
@@ -110,6 +111,31 @@ internal sealed partial record ChildContext
         {
             throw Invalid("metadata.name", FieldErrorType.Invalid, name,
                 "must start with a lower-case letter to name the model's Services (a DNS-1035 label: lower-case letters, digits and '-')");
+        }
+    }
+
+    // placement.shardsPerNode: it divides the shards (the CRD's rule, checked again for objects that did not pass an
+    // API server), and, where the planner takes the hierarchical policy, a node holds at least slotsPerShard experts.
+    private static void CheckShardsPerNode(ChildContext context)
+    {
+        if (context.Spec.Placement.ShardsPerNode is not { } perNode)
+        {
+            return;
+        }
+
+        var shards = context.Spec.Experts.Shards;
+        var value = perNode.ToString(CultureInfo.InvariantCulture);
+        if (perNode < 1 || shards % perNode != 0)
+        {
+            throw Invalid("spec.placement.shardsPerNode", FieldErrorType.Invalid, value, $"must be at least 1 and divide experts.shards ({shards})");
+        }
+
+        var nodes = shards / perNode;
+        var perNodeExperts = context.Config.NRoutedExperts / nodes;
+        if (context.Config.NGroup % nodes == 0 && context.SlotsPerShard > perNodeExperts)
+        {
+            throw Invalid("spec.placement.shardsPerNode", FieldErrorType.Invalid, value,
+                $"{nodes} nodes would hold {perNodeExperts} of the model's experts each, fewer than the {context.SlotsPerShard} slots per shard, and a shard holds an expert at most once");
         }
     }
 
