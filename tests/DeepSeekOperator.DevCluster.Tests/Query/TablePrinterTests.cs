@@ -180,15 +180,16 @@ public sealed class TablePrinterTests
             {"apiVersion": "moe.deepseek-operator.io/v1alpha1", "kind": "DeepSeekModel",
              "metadata": {"name": "v3", "namespace": "ai", "creationTimestamp": "2025-01-01T11:56:56Z"},
              "status": {"conditions": [{"type": "Progressing", "status": "False"}, {"type": "Ready", "status": "True"}],
-                        "routers": {"readyReplicas": 2}, "readyShards": 8, "experts": 256, "endpoint": "http://v3.ai.svc:8000/v1"}}
+                        "routers": {"readyReplicas": 2}, "readyShards": 8, "experts": 256, "endpoint": "http://v3.ai.svc:8000/v1",
+                        "placement": {"revision": 3, "imbalance": 1.048}, "autoscaling": {"routers": {"current": 2, "desired": 3}}}}
             """);
 
         Assert.Equal(
-            ["Name:string:name", "Ready:string:", "Routers:integer:", "Shards:integer:", "Experts:integer:", "Endpoint:string:", "Age:date:"],
+            ["Name:string:name", "Ready:string:", "Routers:integer:", "Shards:integer:", "Experts:integer:", "Placement:integer:", "Imbalance:number:", "Endpoint:string:", "Desired Routers:integer:", "Age:date:"],
             printer.Columns.Select(c => $"{c.Name}:{c.Type}:{c.Format}"));
         Assert.Equal("Whether the model serves requests", printer.Columns[1].Description);
-        Assert.Equal("Custom resource definition column (in JSONPath format): .metadata.creationTimestamp", printer.Columns[6].Description);
-        Assert.Equal("""["v3","True",2,8,256,"http://v3.ai.svc:8000/v1","3m4s"]""", printer.Cells(model, Now).ToJsonString(Relaxed));
+        Assert.Equal("Custom resource definition column (in JSONPath format): .metadata.creationTimestamp", printer.Columns[9].Description);
+        Assert.Equal("""["v3","True",2,8,256,3,1.048,"http://v3.ai.svc:8000/v1",3,"3m4s"]""", printer.Cells(model, Now).ToJsonString(Relaxed));
     }
 
     [Fact]
@@ -197,7 +198,7 @@ public sealed class TablePrinterTests
         var printer = TablePrinter.ForCustomResource(ProjectCrdPrinterColumns());
         var model = Json("""{"metadata": {"name": "new"}}""");
 
-        Assert.Equal("""["new",null,null,null,null,null,null]""", printer.Cells(model, Now).ToJsonString(Relaxed));
+        Assert.Equal("""["new",null,null,null,null,null,null,null,null,null]""", printer.Cells(model, Now).ToJsonString(Relaxed));
     }
 
     [Fact]
