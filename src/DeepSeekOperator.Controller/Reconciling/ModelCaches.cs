@@ -37,6 +37,26 @@ public sealed record ModelCaches(
     public IReadOnlyList<IInformer> All =>
         [Models, Deployments, Services, DisruptionBudgets, ConfigMaps, ServiceAccounts, Roles, RoleBindings, NetworkPolicies, ConfigReaders, HorizontalPodAutoscalers];
 
+    /// <summary>The resourceVersion of the cached object of <paramref name="desired"/>'s kind, namespace and name, or null.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The kind is not one of the cached built-in kinds.</exception>
+    public string? ResourceVersionOf(IKubernetesObject<V1ObjectMeta> desired)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var key = ObjectKey.Of(desired);
+        return desired switch
+        {
+            V1Deployment => Deployments.ResourceVersionOf(key),
+            V1Service => Services.ResourceVersionOf(key),
+            V1PodDisruptionBudget => DisruptionBudgets.ResourceVersionOf(key),
+            V1ConfigMap => ConfigMaps.ResourceVersionOf(key),
+            V1ServiceAccount => ServiceAccounts.ResourceVersionOf(key),
+            V1Role => Roles.ResourceVersionOf(key),
+            V1RoleBinding => RoleBindings.ResourceVersionOf(key),
+            V1NetworkPolicy => NetworkPolicies.ResourceVersionOf(key),
+            _ => throw new ArgumentOutOfRangeException(nameof(desired), desired.Kind, "not a kind the model's caches hold"),
+        };
+    }
+
     /// <summary>
     /// The cached object of <paramref name="desired"/>'s kind, namespace and name, or null when the cache has none.
     /// </summary>

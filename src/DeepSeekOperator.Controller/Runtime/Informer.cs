@@ -90,6 +90,15 @@ public sealed class Informer<T> : IInformer
         }
     }
 
+    /// <summary>The resourceVersion of the cached object with <paramref name="key"/>, or null; nothing is deserialized.</summary>
+    public string? ResourceVersionOf(ObjectKey key)
+    {
+        lock (gate)
+        {
+            return items.GetValueOrDefault(key)?.ResourceVersion;
+        }
+    }
+
     /// <summary>Every cached object.</summary>
     public IReadOnlyList<T> List()
     {
