@@ -102,7 +102,15 @@ public static class ModelAutoscaler
             Deleted = model => queue.Add(ObjectKey.Of(model)),
         });
         var deploymentOptions = modelOptions with { LabelSelector = ChildLabels.ManagedByKey + "=" + ChildLabels.ManagedBy };
-        var deployments = new Informer<V1Deployment>(client, deploymentOptions, time, loggers.CreateLogger<Informer<V1Deployment>>());
+        // Only the replicas of a Deployment are read here (the scale is written through its subresource): the pod
+        // template and status, most of each object, are not cached.
+        var deployments = new Informer<V1Deployment>(
+            client, deploymentOptions, time, loggers.CreateLogger<Informer<V1Deployment>>(),
+            deployment =>
+            {
+                deployment.Spec = new V1DeploymentSpec { Replicas = deployment.Spec?.Replicas };
+                deployment.Status = null;
+            });
         var reconciler = new AutoscalerReconciler(
             models, deployments, client, prometheus, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), new AutoscalerGauges(registry), time,
             loggers.CreateLogger(typeof(ModelAutoscaler)));

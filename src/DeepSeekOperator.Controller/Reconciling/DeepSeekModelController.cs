@@ -60,12 +60,6 @@ public static class DeepSeekModelController
         var time = options.Time;
         var queue = new WorkQueue<ObjectKey>(time, new ExponentialRateLimiter<ObjectKey>());
         var models = new Informer<DeepSeekModel>(client, informerOptions, time, loggers.CreateLogger<Informer<DeepSeekModel>>());
-        models.AddHandlers(new InformerHandlers<DeepSeekModel>
-        {
-            Added = model => queue.Add(ObjectKey.Of(model)),
-            Updated = (_, model) => queue.Add(ObjectKey.Of(model)),
-            Deleted = model => queue.Add(ObjectKey.Of(model)),
-        });
 
         // Children need no resync of their own: the models' resync reconciles them. The ServiceMonitor is not watched: its
         // CRD may be missing (a watch on it would fail until installed) and nothing is read back from it, so an edit or
@@ -84,6 +78,22 @@ public static class DeepSeekModelController
         var reconciler = new DeepSeekModelReconciler(
             caches, client, options.Settings, new EventRecorder(client, Component, time, loggers.CreateLogger<EventRecorder>()), time, options.ResyncPeriod,
             loggers.CreateLogger<DeepSeekModelReconciler>());
+
+        // The model's own status writes come back as updates: those queue nothing (controller-runtime users filter them
+        // with a predicate), while a resync (the same object twice), a spec or metadata change, and a status written by
+        // anyone else (the autoscaler's decisions, which the children follow) do.
+        models.AddHandlers(new InformerHandlers<DeepSeekModel>
+        {
+            Added = model => queue.Add(ObjectKey.Of(model)),
+            Updated = (old, model) =>
+            {
+                if (ReferenceEquals(old, model) || !reconciler.IsOwnStatusUpdate(old, model))
+                {
+                    queue.Add(ObjectKey.Of(model));
+                }
+            },
+            Deleted = model => queue.Add(ObjectKey.Of(model)),
+        });
         var controller = new ReconcileController(reconciler, queue, informers, controllerOptions, registry, time, loggers.CreateLogger<ReconcileController>());
         return new ManagedController(controller, informers);
 

@@ -55,7 +55,8 @@ public sealed class DeepSeekModelReconciler(
     public const string ReadingModelConfig = "ReadingModelConfig";
 
     private readonly ChildClient children = new(client);
-    private readonly StatusWriter statusWriter = new(client, logger);
+    private readonly StatusWriter statusWriter = new(client, logger, caches.Models);
+    private readonly AppliedChildren matched = new();
 
     // The architecture each model's reader pod (whose name carries the source's hash) reported, by model uid.
     private readonly ConcurrentDictionary<string, (string Pod, ModelConfig Config)> configs = new(StringComparer.Ordinal);
@@ -67,6 +68,8 @@ public sealed class DeepSeekModelReconciler(
         var model = caches.Models.Get(key);
         if (model is null)
         {
+            statusWriter.Forget(key);
+            matched.Forget(key);
             return ReconcileResult.Done;
         }
 
@@ -261,19 +264,36 @@ public sealed class DeepSeekModelReconciler(
     }
 
     // Creates the child, or writes the fields the operator owns where they differ; null when another controller owns it.
+    // Returns the live object, except for a child other than a Deployment that is unchanged since it last matched: then
+    // the desired one, since only the Deployments' live state (their status) is read afterwards.
     private async Task<IKubernetesObject<V1ObjectMeta>?> ApplyAsync(DeepSeekModel model, IKubernetesObject<V1ObjectMeta> desired, CancellationToken cancellationToken)
     {
         var name = desired.Metadata.NamespaceProperty + "/" + desired.Metadata.Name;
+        var (key, child) = (ObjectKey.Of(model), desired.Kind + "/" + desired.Metadata.Name);
         // The ServiceMonitor is not cached (its CRD may be missing). A cache behind the server shows up as a conflict on
         // the write (a create of a child that exists, a replace of an older resourceVersion), retried after a backoff.
-        var live = desired is ServiceMonitor
-            ? await children.ReadAsync(desired, cancellationToken).ConfigureAwait(false)
-            : caches.Get(desired);
+        var cached = desired is not ServiceMonitor;
+        var hash = cached ? AppliedChildren.Hash(desired) : default;
+        if (cached && matched.Matches(key, child, caches.ResourceVersionOf(desired), hash))
+        {
+            if (desired is not V1Deployment)
+            {
+                return desired;
+            }
+
+            if (caches.Get(desired) is { } deployment)
+            {
+                return deployment;
+            }
+        }
+
+        var live = cached ? caches.Get(desired) : await children.ReadAsync(desired, cancellationToken).ConfigureAwait(false);
         if (live is null)
         {
             var created = await children.CreateAsync(desired, cancellationToken).ConfigureAwait(false);
             ReconcileLog.Created(logger, desired.Kind, name);
             await events.RecordAsync(model, EventRecorder.Normal, "Created", $"Created {desired.Kind} {desired.Metadata.Name}", cancellationToken).ConfigureAwait(false);
+            Matched(created);
             return created;
         }
 
@@ -286,13 +306,23 @@ public sealed class DeepSeekModelReconciler(
 
         if (OwnedFields.Match(desired, live))
         {
+            Matched(live);
             return live;
         }
 
         var updated = await children.ReplaceAsync(desired, OwnedFields.Merge(desired, live), cancellationToken).ConfigureAwait(false);
         ReconcileLog.Updated(logger, desired.Kind, name);
         await events.RecordAsync(model, EventRecorder.Normal, "Updated", $"Updated {desired.Kind} {desired.Metadata.Name}", cancellationToken).ConfigureAwait(false);
+        Matched(updated);
         return updated;
+
+        void Matched(IKubernetesObject<V1ObjectMeta> result)
+        {
+            if (cached)
+            {
+                matched.Record(key, child, result.Metadata.ResourceVersion, hash);
+            }
+        }
     }
 
     // Ready=False with the reason, a Warning Event when that is news, and no retry: the spec or a resync brings the model back.
@@ -308,6 +338,27 @@ public sealed class DeepSeekModelReconciler(
         }
 
         return ReconcileResult.Done;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="updated"/> differs from <paramref name="old"/> only by this reconciler's own status
+    /// write: it needs no reconcile, since the status was computed from the children as they were, and a change of
+    /// theirs queues the model on its own.
+    /// </summary>
+    public bool IsOwnStatusUpdate(DeepSeekModel old, DeepSeekModel updated)
+    {
+        ArgumentNullException.ThrowIfNull(old);
+        ArgumentNullException.ThrowIfNull(updated);
+        var (before, after) = (old.Metadata, updated.Metadata);
+        return statusWriter.IsOwnWrite(updated)
+            && before.Generation == after.Generation
+            && before.DeletionTimestamp == after.DeletionTimestamp
+            && SameEntries(before.Labels, after.Labels)
+            && SameEntries(before.Annotations, after.Annotations)
+            && (before.Finalizers ?? []).SequenceEqual(after.Finalizers ?? []);
+
+        static bool SameEntries(IDictionary<string, string>? x, IDictionary<string, string>? y) =>
+            (x?.Count ?? 0) == (y?.Count ?? 0) && (x is null || x.All(entry => y!.TryGetValue(entry.Key, out var value) && value == entry.Value));
     }
 
     private Task<bool> WriteStatusAsync(ObjectKey key, Func<DeepSeekModelStatus?, DeepSeekModelStatus> compute, CancellationToken cancellationToken) =>

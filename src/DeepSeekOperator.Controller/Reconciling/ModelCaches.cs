@@ -37,24 +37,30 @@ public sealed record ModelCaches(
     public IReadOnlyList<IInformer> All =>
         [Models, Deployments, Services, DisruptionBudgets, ConfigMaps, ServiceAccounts, Roles, RoleBindings, NetworkPolicies, ConfigReaders, HorizontalPodAutoscalers];
 
+    /// <summary>The resourceVersion of the cached object of <paramref name="desired"/>'s kind, namespace and name, or null; nothing is deserialized.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The kind is not one of the cached built-in kinds.</exception>
+    public string? ResourceVersionOf(IKubernetesObject<V1ObjectMeta> desired) => CacheOf(desired).ResourceVersionOf(ObjectKey.Of(desired));
+
     /// <summary>
     /// The cached object of <paramref name="desired"/>'s kind, namespace and name, or null when the cache has none.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The kind is not one of the cached built-in kinds.</exception>
-    public IKubernetesObject<V1ObjectMeta>? Get(IKubernetesObject<V1ObjectMeta> desired)
+    public IKubernetesObject<V1ObjectMeta>? Get(IKubernetesObject<V1ObjectMeta> desired) => CacheOf(desired).Get(ObjectKey.Of(desired));
+
+    // The cache of the desired object's kind, as its two lookups.
+    private (Func<ObjectKey, IKubernetesObject<V1ObjectMeta>?> Get, Func<ObjectKey, string?> ResourceVersionOf) CacheOf(IKubernetesObject<V1ObjectMeta> desired)
     {
         ArgumentNullException.ThrowIfNull(desired);
-        var key = ObjectKey.Of(desired);
         return desired switch
         {
-            V1Deployment => Deployments.Get(key),
-            V1Service => Services.Get(key),
-            V1PodDisruptionBudget => DisruptionBudgets.Get(key),
-            V1ConfigMap => ConfigMaps.Get(key),
-            V1ServiceAccount => ServiceAccounts.Get(key),
-            V1Role => Roles.Get(key),
-            V1RoleBinding => RoleBindings.Get(key),
-            V1NetworkPolicy => NetworkPolicies.Get(key),
+            V1Deployment => (Deployments.Get, Deployments.ResourceVersionOf),
+            V1Service => (Services.Get, Services.ResourceVersionOf),
+            V1PodDisruptionBudget => (DisruptionBudgets.Get, DisruptionBudgets.ResourceVersionOf),
+            V1ConfigMap => (ConfigMaps.Get, ConfigMaps.ResourceVersionOf),
+            V1ServiceAccount => (ServiceAccounts.Get, ServiceAccounts.ResourceVersionOf),
+            V1Role => (Roles.Get, Roles.ResourceVersionOf),
+            V1RoleBinding => (RoleBindings.Get, RoleBindings.ResourceVersionOf),
+            V1NetworkPolicy => (NetworkPolicies.Get, NetworkPolicies.ResourceVersionOf),
             _ => throw new ArgumentOutOfRangeException(nameof(desired), desired.Kind, "not a kind the model's caches hold"),
         };
     }

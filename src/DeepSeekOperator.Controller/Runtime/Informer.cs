@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Compression;
 using System.Text;
 using DeepSeekOperator.Controller.Runtime.Internal;
 using k8s;
@@ -16,9 +18,11 @@ namespace DeepSeekOperator.Controller.Runtime;
 /// Objects are cached without <c>metadata.managedFields</c> (controller-runtime's default transform): the server's
 /// record of who set which field is often as large as the rest of the object and no controller reads it, and an
 /// update that omits it keeps the stored one. Nothing else is dropped, since a cached object may be the base of a
-/// full replace, which would remove what the cache left out. Each is kept as its UTF-8 JSON, a few times smaller than
-/// the deserialized object graph, and deserialized on every read: what <see cref="Get"/>, <see cref="List"/> and
-/// <see cref="ListByOwner"/> return is the caller's own copy, which it may change.
+/// full replace, which would remove what the cache left out (a controller that never writes its cached objects back may
+/// drop more with a transform). Each is kept as its UTF-8 JSON compressed with Brotli at the fastest quality (about
+/// 2.5 times smaller than the JSON, itself a few times smaller than the deserialized object graph), and decompressed
+/// and deserialized on every read: what <see cref="Get"/>, <see cref="List"/> and <see cref="ListByOwner"/> return is
+/// the caller's own copy, which it may change.
 /// </remarks>
 /// <typeparam name="T">A kind with a <see cref="KubernetesEntityAttribute"/>, built-in or custom.</typeparam>
 public sealed class Informer<T> : IInformer
@@ -33,13 +37,23 @@ public sealed class Informer<T> : IInformer
     private readonly InformerOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    private readonly Action<T>? transform;
     private string? resourceVersion;
 
     /// <summary>Creates an informer; nothing is read until <see cref="RunAsync"/>.</summary>
+    /// <param name="client">The client it lists and watches with.</param>
+    /// <param name="options">What it watches and how often it refreshes.</param>
+    /// <param name="time">The clock of its resyncs and retries.</param>
+    /// <param name="logger">Its log.</param>
+    /// <param name="transform">
+    /// Applied to each object before it is cached and handed to the handlers (controller-runtime's <c>TransformFunc</c>):
+    /// a controller that only reads part of a kind, and never writes the cached object back, drops the rest here.
+    /// </param>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> has no <see cref="KubernetesEntityAttribute"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
-    public Informer(Kubernetes client, InformerOptions options, TimeProvider time, ILogger<Informer<T>> logger)
+    public Informer(Kubernetes client, InformerOptions options, TimeProvider time, ILogger<Informer<T>> logger, Action<T>? transform = null)
     {
+        this.transform = transform;
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -87,6 +101,15 @@ public sealed class Informer<T> : IInformer
         lock (gate)
         {
             return items.GetValueOrDefault(key)?.Read();
+        }
+    }
+
+    /// <summary>The resourceVersion of the cached object with <paramref name="key"/>, or null; nothing is deserialized.</summary>
+    public string? ResourceVersionOf(ObjectKey key)
+    {
+        lock (gate)
+        {
+            return items.GetValueOrDefault(key)?.ResourceVersion;
         }
     }
 
@@ -220,6 +243,7 @@ public sealed class Informer<T> : IInformer
     private void Upsert(T item)
     {
         item.Metadata.ManagedFields = null;
+        transform?.Invoke(item);
         var key = ObjectKey.Of(item);
         var entry = Entry.Of(item);
         if (items.TryGetValue(key, out var old))
@@ -342,18 +366,47 @@ public sealed class Informer<T> : IInformer
         }
     }
 
-    // One cached object: its JSON, and what the cache compares and indexes it by.
-    private sealed record Entry(byte[] Json, string? ResourceVersion, string[] Owners)
+    // One cached object: its JSON, Brotli-compressed at the fastest quality, and what the cache compares and indexes it by.
+    private sealed record Entry(byte[] Compressed, int Length, string? ResourceVersion, string[] Owners)
     {
-        public static Entry Of(T item) => new(
-            Encoding.UTF8.GetBytes(KubernetesJson.Serialize(item)),
-            item.Metadata.ResourceVersion,
-            [.. (item.Metadata.OwnerReferences ?? []).Select(owner => owner.Uid)]);
+        private const int Quality = 1;
+        private const int Window = 22;
+
+        public static Entry Of(T item)
+        {
+            var json = Encoding.UTF8.GetBytes(KubernetesJson.Serialize(item));
+            var buffer = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(json.Length));
+            try
+            {
+                if (!BrotliEncoder.TryCompress(json, buffer, out var written, Quality, Window))
+                {
+                    throw new InvalidOperationException("Brotli could not compress a cached object into its maximum compressed length.");
+                }
+
+                return new Entry(buffer.AsSpan(0, written).ToArray(), json.Length, item.Metadata.ResourceVersion, [.. (item.Metadata.OwnerReferences ?? []).Select(owner => owner.Uid)]);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
 
         public T Read()
         {
-            using var json = new MemoryStream(Json, writable: false);
-            return KubernetesJson.Deserialize<T>(json);
+            var json = ArrayPool<byte>.Shared.Rent(Length);
+            try
+            {
+                if (!BrotliDecoder.TryDecompress(Compressed, json, out var written) || written != Length)
+                {
+                    throw new InvalidDataException("A cached object did not decompress to its recorded length.");
+                }
+
+                return KubernetesJson.Deserialize<T>(new MemoryStream(json, 0, Length, writable: false));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(json);
+            }
         }
     }
 }

@@ -70,6 +70,46 @@ public sealed class DeepSeekModelReconcilerTests
     }
 
     [Fact]
+    public async Task OwnStatusWrite_NeedsNoReconcile_AnotherWritersStatusAndASpecChangeDo()
+    {
+        await using var world = await World.StartAsync();
+        var model = await world.ModelAsync();
+        await world.ReconcileAsync();
+        await world.StatusCachedAsync(status => status is not null);
+        var written = world.Models.Get(Key)!;
+
+        Assert.True(world.Reconciler.IsOwnStatusUpdate(model, written));
+
+        var current = await world.ReadModelAsync();
+        current.Status = current.Status! with { Autoscaling = new AutoscalingStatus { Shards = [new ShardScalingDecision { Index = 0, Current = 1, Desired = 2 }] } };
+        await world.Client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, Key.Name);
+        await world.StatusCachedAsync(status => status?.Autoscaling is not null);
+        Assert.False(world.Reconciler.IsOwnStatusUpdate(written, world.Models.Get(Key)!));
+
+        var changed = await world.ChangeAsync(written, m => m.Spec = m.Spec with { Router = m.Spec.Router with { Replicas = 2 } });
+        Assert.False(world.Reconciler.IsOwnStatusUpdate(written, changed));
+    }
+
+    [Fact]
+    public async Task StatusChangedByAnotherWriterWhileCached_ReconcileKeepsTheirPartAndWritesOnlyWhatChanged()
+    {
+        await using var world = await World.StartAsync();
+        await world.ModelAsync();
+        await world.ReconcileAsync();
+        await world.StatusCachedAsync(status => status is not null);
+        var current = await world.ReadModelAsync();
+        current.Status = current.Status! with { Autoscaling = new AutoscalingStatus { Shards = [new ShardScalingDecision { Index = 0, Current = 1, Desired = 1 }] } };
+        await world.Client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Namespace, DeepSeekModel.Plural, Key.Name);
+        var version = (await world.ReadModelAsync()).Metadata.ResourceVersion;
+
+        Assert.Equal(ReconcileOutcome.Done, (await world.ReconcileAsync()).Outcome);
+
+        var after = await world.ReadModelAsync();
+        Assert.Equal(version, after.Metadata.ResourceVersion);
+        Assert.NotNull(after.Status!.Autoscaling);
+    }
+
+    [Fact]
     public async Task CacheBehindTheServer_CreateOfAnExistingChildConflicts_RetriedAndTheNextReconcileConverges()
     {
         await using var world = await World.StartAsync();

@@ -54,6 +54,34 @@ public sealed class InformerTests
     }
 
     [Fact]
+    public async Task Transform_DropsFields_CachedAndHandedOutWithoutThemAndReadBackIntact()
+    {
+        await using var api = await RunningApiServer.StartAsync();
+        await CreateNamespacesAsync(api.Client, "a");
+        var big = new string('x', 10_000);
+        await api.Client.CoreV1.CreateNamespacedConfigMapAsync(
+            new V1ConfigMap
+            {
+                Metadata = new V1ObjectMeta { Name = "x", Labels = new Dictionary<string, string> { ["test"] = "informer" } },
+                Data = new Dictionary<string, string> { ["keep"] = big, ["drop"] = "gone" },
+            },
+            "a");
+        var options = new InformerOptions { Namespace = "a", LabelSelector = TestLabel, ResyncPeriod = TimeSpan.Zero };
+        var informer = new Informer<V1ConfigMap>(
+            api.Client, options, TimeProvider.System, NullLogger<Informer<V1ConfigMap>>.Instance, configMap => configMap.Data.Remove("drop"));
+        var handed = new List<V1ConfigMap>();
+        informer.AddHandlers(new InformerHandlers<V1ConfigMap> { Added = handed.Add });
+        await using var running = await Running<V1ConfigMap>.StartAsync(informer, Record(informer));
+        await running.Events.TakeAsync(1);
+
+        var cached = informer.Get(new ObjectKey("a", "x"))!;
+
+        Assert.Equal(["keep"], cached.Data.Keys);
+        Assert.Equal(big, cached.Data["keep"]);
+        Assert.Equal(["keep"], Assert.Single(handed).Data.Keys);
+    }
+
+    [Fact]
     public async Task ListByOwner_ChildrenWithOwnerReference_FoundByOwnerUidAndDroppedWhenDeleted()
     {
         await using var api = await RunningApiServer.StartAsync();

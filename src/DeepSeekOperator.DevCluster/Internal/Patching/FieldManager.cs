@@ -60,14 +60,7 @@ internal sealed class FieldManager(TimeProvider time)
     public const int MaxManagerLength = 128;
 
     /// <summary>Fields nobody owns: identity and bookkeeping that the server itself sets.</summary>
-    private static readonly PathElement[][] Stripped =
-    [
-        [PathElement.Field("apiVersion")],
-        [PathElement.Field("kind")],
-        [PathElement.Field("metadata")],
-        .. new[] { "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation", "managedFields", "resourceVersion" }
-            .Select(f => new[] { PathElement.Field("metadata"), PathElement.Field(f) }),
-    ];
+    private static readonly FieldSet Stripped = StrippedFields();
 
     /// <summary>
     /// The manager of a non-apply write: the <c>fieldManager</c> query parameter when given, else the User-Agent up to
@@ -314,12 +307,21 @@ internal sealed class FieldManager(TimeProvider time)
         return $"{group}/{version}, Kind={kind}";
     }
 
-    private static FieldSet Strip(FieldSet set) => Stripped.Aggregate(set, (s, path) =>
+    private static FieldSet Strip(FieldSet set) => set.Difference(Stripped);
+
+    private static FieldSet StrippedFields()
     {
-        var single = new FieldSet();
-        single.Insert(path);
-        return s.Difference(single);
-    });
+        var set = new FieldSet();
+        set.Insert([PathElement.Field("apiVersion")]);
+        set.Insert([PathElement.Field("kind")]);
+        set.Insert([PathElement.Field("metadata")]);
+        foreach (var field in new[] { "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation", "managedFields", "resourceVersion" })
+        {
+            set.Insert([PathElement.Field("metadata"), PathElement.Field(field)]);
+        }
+
+        return set;
+    }
 
     private static FieldSet Filter(FieldSet set, FieldManagerScope scope, bool strip = true)
     {

@@ -6,7 +6,7 @@ namespace DeepSeekOperator.DevCluster.Internal.Patching;
 /// A set of field paths as structured-merge-diff's <c>fieldpath.Set</c>: a tree whose nodes hold the path elements
 /// that are members themselves and the children below; serialised as FieldsV1
 /// (<c>{"f:spec":{"f:replicas":{}}}</c>, with <c>".": {}</c> where a node is a member and has children too).
-/// Operations return new sets; <see cref="Insert"/> builds one in place.
+/// Operations return new sets, which may share subsets with their operands; <see cref="Insert"/> builds one in place.
 /// </summary>
 internal sealed class FieldSet
 {
@@ -47,11 +47,16 @@ internal sealed class FieldSet
 
     public FieldSet Union(FieldSet other)
     {
-        var result = Copy();
+        if (other.IsEmpty)
+        {
+            return this;
+        }
+
+        var result = ShallowCopy();
         result.members.UnionWith(other.members);
         foreach (var (element, child) in other.children)
         {
-            result.children[element] = result.children.TryGetValue(element, out var mine) ? mine.Union(child) : child.Copy();
+            result.children[element] = result.children.TryGetValue(element, out var mine) ? mine.Union(child) : child;
         }
 
         return result;
@@ -59,12 +64,17 @@ internal sealed class FieldSet
 
     public FieldSet Difference(FieldSet other)
     {
+        if (other.members.Count == 0 && other.children.Count == 0)
+        {
+            return this;
+        }
+
         var result = new FieldSet();
         result.members.UnionWith(members);
         result.members.ExceptWith(other.members);
         foreach (var (element, child) in children)
         {
-            var rest = other.children.TryGetValue(element, out var theirs) ? child.Difference(theirs) : child.Copy();
+            var rest = other.children.TryGetValue(element, out var theirs) ? child.Difference(theirs) : child;
             if (!rest.IsEmpty)
             {
                 result.children[element] = rest;
@@ -95,26 +105,7 @@ internal sealed class FieldSet
     }
 
     /// <summary>The set without <paramref name="path"/> and everything below it.</summary>
-    public FieldSet Without(IReadOnlyList<PathElement> path)
-    {
-        var result = Copy();
-        var node = result;
-        for (var i = 0; i < path.Count - 1; i++)
-        {
-            if (!node.children.TryGetValue(path[i], out node))
-            {
-                return result;
-            }
-        }
-
-        if (path.Count > 0)
-        {
-            node.members.Remove(path[^1]);
-            node.children.Remove(path[^1]);
-        }
-
-        return result.Difference(new FieldSet());
-    }
+    public FieldSet Without(IReadOnlyList<PathElement> path) => Without(path, 0);
 
     /// <summary>Every path, members of a node before the paths below it, each group in path-element order.</summary>
     public IEnumerable<PathElement[]> Paths()
@@ -215,13 +206,48 @@ internal sealed class FieldSet
         return result;
     }
 
-    private FieldSet Copy()
+    // The set without path[from..] and everything below it, sharing the subsets it leaves alone; empty subsets are dropped.
+    private FieldSet Without(IReadOnlyList<PathElement> path, int from)
+    {
+        if (from >= path.Count)
+        {
+            return this;
+        }
+
+        var element = path[from];
+        var last = from == path.Count - 1;
+        if (!children.TryGetValue(element, out var child) && !(last && members.Contains(element)))
+        {
+            return this;
+        }
+
+        var result = ShallowCopy();
+        if (last)
+        {
+            result.members.Remove(element);
+            result.children.Remove(element);
+        }
+        else if (child!.Without(path, from + 1) is { IsEmpty: false } rest)
+        {
+            result.children[element] = rest;
+        }
+        else
+        {
+            result.children.Remove(element);
+        }
+
+        return result;
+    }
+
+    // A new top node over the same subsets: sets are not changed once built (only Insert builds in place, on a new
+    // set), so subsets are shared between the sets that operations return rather than copied.
+    private FieldSet ShallowCopy()
     {
         var copy = new FieldSet();
         copy.members.UnionWith(members);
         foreach (var (element, child) in children)
         {
-            copy.children[element] = child.Copy();
+            copy.children[element] = child;
         }
 
         return copy;
