@@ -253,6 +253,7 @@ internal sealed class AutoscalerReconciler(
 
     // A Normal Event when a component's limit changes to a new reason (it reaches maxReplicas, say), none while it holds;
     // the end of a limit shows in the ScalingLimited condition. A pass without a metric leaves the last reason as it was.
+    // Resting at minReplicas is every idle model's state, not news: it has the condition but no Event.
     private async Task ReportLimitAsync(DeepSeekModel model, ModelState state, ComponentPass pass, CancellationToken cancellationToken)
     {
         if (pass.Decision is not { } decision || state.Limits.GetValueOrDefault(pass.Component) == decision.Limit)
@@ -261,7 +262,7 @@ internal sealed class AutoscalerReconciler(
         }
 
         state.Limits[pass.Component] = decision.Limit;
-        if (pass.LimitMessage is { } message)
+        if (pass.LimitMessage is { } message && decision.Limit != ScalingLimit.TooFewReplicas)
         {
             await events.RecordAsync(model, EventRecorder.Normal, ScalingLimited, message, cancellationToken).ConfigureAwait(false);
         }
