@@ -160,7 +160,7 @@ internal static class OperatorBenchmark
             }
         }
 
-        informer.AddHandlers(new InformerHandlers<DeepSeekModel> { Added = Seen, Updated = (_, model) => Seen(model) });
+        informer.AddHandlers(new InformerHandlers<DeepSeekModel> { Added = Seen, Changed = Seen });
         var watching = informer.RunAsync(stop.Token);
         try
         {

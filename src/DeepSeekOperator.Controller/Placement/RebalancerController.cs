@@ -51,7 +51,7 @@ public static class RebalancerController
         models.AddHandlers(new InformerHandlers<DeepSeekModel>
         {
             Added = model => queue.Add(ObjectKey.Of(model)),
-            Updated = (_, model) => queue.Add(ObjectKey.Of(model)),
+            Changed = model => queue.Add(ObjectKey.Of(model)),
             Deleted = model => queue.Add(ObjectKey.Of(model)),
         });
         var routerPods = new Informer<V1Pod>(

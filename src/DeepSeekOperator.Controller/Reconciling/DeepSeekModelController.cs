@@ -130,7 +130,7 @@ public static class DeepSeekModelController
             informer.AddHandlers(new InformerHandlers<T>
             {
                 Added = child => EnqueueOwner(queue, child),
-                Updated = (_, child) => EnqueueOwner(queue, child),
+                Changed = child => EnqueueOwner(queue, child),
                 Deleted = child => EnqueueOwner(queue, child),
             });
             return informer;

@@ -256,13 +256,17 @@ public sealed class Informer<T> : IInformer
             Unindex(key, old);
             items[key] = entry;
             Index(key, entry);
-            if (handlers.Count > 0)
+            // The old state is decompressed and deserialized only for a handler that reads it.
+            T? previous = null;
+            foreach (var handler in handlers)
             {
-                var previous = old.Read();
-                foreach (var handler in handlers)
+                if (handler.Updated is not null)
                 {
+                    previous ??= old.Read();
                     Invoke(handler.Updated, previous, item);
                 }
+
+                Invoke(handler.Changed, item);
             }
 
             return;
@@ -336,6 +340,7 @@ public sealed class Informer<T> : IInformer
                     foreach (var handler in handlers)
                     {
                         Invoke(handler.Updated, item, item);
+                        Invoke(handler.Changed, item);
                     }
                 }
             }

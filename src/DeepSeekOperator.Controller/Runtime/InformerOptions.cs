@@ -59,6 +59,12 @@ public sealed record InformerHandlers<T>
     /// <summary>An object changed (old, new); on a resync both are the same cached object.</summary>
     public Action<T, T>? Updated { get; init; }
 
+    /// <summary>
+    /// An object changed, or was delivered again by a resync, for a handler that needs only its new state: unlike
+    /// <see cref="Updated"/>, it does not make the informer read the old state back from its cache.
+    /// </summary>
+    public Action<T>? Changed { get; init; }
+
     /// <summary>An object left the cache; the argument is its last known state.</summary>
     public Action<T>? Deleted { get; init; }
 }

@@ -140,6 +140,28 @@ public sealed class InformerTests
     }
 
     [Fact]
+    public async Task Changed_UpdateAndResync_HandlerGetsTheNewStateBesideAnUpdatedHandler()
+    {
+        await using var api = await RunningApiServer.StartAsync();
+        await CreateNamespacesAsync(api.Client, "a");
+        var time = new ManualTime();
+        await using var running = await StartConfigMapsAsync(api.Client, time);
+        var changed = new EventLog();
+        running.Informer.AddHandlers(new InformerHandlers<V1ConfigMap>
+        {
+            Changed = o => changed.Write("changed " + ObjectKey.Of(o) + " " + string.Join(",", (o.Data ?? new Dictionary<string, string>()).Select(d => d.Key + "=" + d.Value))),
+        });
+
+        await CreateConfigMapAsync(api.Client, "a", "x");
+        await api.Client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"k":"v"}}""", V1Patch.PatchType.MergePatch), "x", "a");
+        Assert.Equal(["added a/x", "updated a/x"], await running.Events.TakeAsync(2));
+        await time.AdvanceWhenArmedAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(["resynced a/x"], await running.Events.TakeAsync(1));
+        Assert.Equal(["changed a/x k=v", "changed a/x k=v"], await changed.TakeAsync(2));
+    }
+
+    [Fact]
     public async Task RunAgain_ResourceVersionExpired_RelistsDeliveringOnlyTheDifference()
     {
         await using var api = await RunningApiServer.StartAsync(new ApiServerOptions { WatchWindow = 5 });

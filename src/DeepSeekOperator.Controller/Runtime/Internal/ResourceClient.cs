@@ -90,12 +90,12 @@ internal sealed class ResourceClient<T>
         switch (type)
         {
             case "ERROR":
-                throw new KubernetesException(KubernetesJson.Deserialize<V1Status>(body.GetRawText()));
+                throw new KubernetesException(KubernetesJson.Deserialize<V1Status>(body));
             case "BOOKMARK":
                 var version = body.GetProperty("metadata").GetProperty("resourceVersion").GetString() ?? "";
                 return new WatchEvent<T>(WatchEventType.Bookmark, null, version);
             default:
-                var obj = KubernetesJson.Deserialize<T>(body.GetRawText());
+                var obj = KubernetesJson.Deserialize<T>(body);
                 var eventType = type switch
                 {
                     "ADDED" => WatchEventType.Added,
