@@ -1,16 +1,6 @@
-using System.Diagnostics;
 using DeepSeekOperator.Tests;
 
 namespace DeepSeekOperator.Deploy.Tests;
-
-/// <summary>What one run of a tool ended with.</summary>
-/// <param name="ExitCode">The process's exit code.</param>
-/// <param name="Output">Its standard output.</param>
-/// <param name="Error">Its standard error.</param>
-internal sealed record ToolResult(int ExitCode, string Output, string Error)
-{
-    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
-}
 
 /// <summary>
 /// The real helm (<c>make helm</c> puts Helm 4 at <c>.tools/helm/helm</c>) and kubectl (on the PATH). A missing tool
@@ -39,7 +29,7 @@ internal static class Tools
     }
 
     /// <summary>Runs helm with a home of its own (no user's repositories, plugins or cache).</summary>
-    public static Task<ToolResult> HelmAsync(params string[] args) => RunAsync(HelmPath, args, HelmEnvironment());
+    public static Task<ToolResult> HelmAsync(params string[] args) => ToolProcess.RunAsync(HelmPath, args, HelmEnvironment());
 
     /// <summary><c>helm template</c> of the chart into <see cref="Namespace"/> with the values files given, and the CRD when asked.</summary>
     public static async Task<string> TemplateAsync(bool includeCrds, params string[] valuesFiles)
@@ -51,7 +41,7 @@ internal static class Tools
     }
 
     /// <summary>Runs kubectl from the PATH without a cluster (kustomize).</summary>
-    public static Task<ToolResult> KubectlAsync(params string[] args) => RunAsync("kubectl", args, HelmEnvironment());
+    public static Task<ToolResult> KubectlAsync(params string[] args) => ToolProcess.RunAsync("kubectl", args, HelmEnvironment());
 
     private static Dictionary<string, string> HelmEnvironment()
     {
@@ -65,33 +55,4 @@ internal static class Tools
         };
     }
 
-    private static async Task<ToolResult> RunAsync(string file, string[] args, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {file}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} ran past {Timeout}");
-        }
-
-        return new ToolResult(process.ExitCode, await output, await error);
-    }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using DeepSeekOperator.Controller.Prometheus;
 using DeepSeekOperator.Tests;
@@ -144,24 +142,8 @@ public sealed partial class AlertRulesTests
 
     private static async Task<(int ExitCode, string Output)> PromtoolAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo(PrometheusServer.Tool("promtool"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        output.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, output.ToString());
+        var result = await ToolProcess.RunAsync(PrometheusServer.Tool("promtool"), arguments);
+        return (result.ExitCode, result.Output + result.Error);
     }
 
     [GeneratedRegex(@"^#{2,3} (.+)$", RegexOptions.Multiline)]

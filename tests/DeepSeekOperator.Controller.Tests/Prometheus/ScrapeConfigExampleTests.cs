@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -167,17 +166,8 @@ public sealed partial class ScrapeConfigExampleTests
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string executable, params string[] arguments)
     {
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        var result = await ToolProcess.RunAsync(executable, arguments);
+        return (result.ExitCode, result.Output + result.Error);
     }
 
     /// <summary>The <c>kubernetes_sd_configs</c> block of the job: its key and every line indented under it.</summary>

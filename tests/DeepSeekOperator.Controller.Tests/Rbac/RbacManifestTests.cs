@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DeepSeekOperator.Controller.Rbac;
 using DeepSeekOperator.Tests;
 
@@ -28,18 +27,10 @@ public sealed class RbacManifestTests
     [Fact]
     public async Task KustomizeConfigDefault_Builds_EveryKindInTheOperatorNamespace()
     {
-        var start = new ProcessStartInfo(KubectlPath(), ["kustomize", Repository.PathOf("config/default")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var kubectl = Process.Start(start)!;
-        var output = kubectl.StandardOutput.ReadToEndAsync();
-        var error = kubectl.StandardError.ReadToEndAsync();
-        await kubectl.WaitForExitAsync();
+        var kubectl = await ToolProcess.RunAsync(KubectlPath(), ["kustomize", Repository.PathOf("config/default")]);
 
-        Assert.True(kubectl.ExitCode == 0, await error);
-        var documents = (await output).Split("\n---\n").Select(document => document.TrimEnd('\n') + "\n").ToList();
+        Assert.True(kubectl.ExitCode == 0, kubectl.Error);
+        var documents = kubectl.Output.Split("\n---\n").Select(document => document.TrimEnd('\n') + "\n").ToList();
         string[] kinds = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap", "ConfigMap", "ConfigMap"];
         Assert.Equal(kinds.Order(), documents.Select(Kind).Order());
         Assert.All(
