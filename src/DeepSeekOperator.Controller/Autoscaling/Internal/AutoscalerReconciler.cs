@@ -116,7 +116,11 @@ internal sealed class AutoscalerReconciler(
         }
 
         gauges.Keep(key, passes.Select(pass => pass.Component));
-        return ReconcileResult.Requeue(interval);
+
+        // The next pass one interval after this one began, as the HPA's sync period counts: the time this pass took
+        // (its queries, its writes) must not push every later pass back.
+        var spent = time.GetUtcNow() - now;
+        return ReconcileResult.Requeue(spent < interval ? interval - spent : TimeSpan.Zero);
     }
 
     private static string RouterName(string model) => $"{model}-router";
