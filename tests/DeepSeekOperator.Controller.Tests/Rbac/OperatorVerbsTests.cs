@@ -92,15 +92,11 @@ public sealed class OperatorVerbsTests
                 await Operators.EventuallyAsync(async () => await ExistsAsync(setup, "tiny-shard-2"), Patience, "the deleted Service recreated");
 
                 // A spec change rolls out.
-                var current = await ReadModelAsync(setup, "tiny");
-                current.Spec = current.Spec with { Router = current.Spec.Router with { Replicas = 3 } };
-                await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "tiny");
+                await ChangeModelAsync(setup, "tiny", m => m.Spec = m.Spec with { Router = m.Spec.Router with { Replicas = 3 } });
                 await Operators.EventuallyAsync(async () => (await setup.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Models)).Spec.Replicas == 3, Patience, "the router scaled");
 
                 // Fewer shards: the Deployments, Services and PodDisruptionBudgets of the others deleted.
-                current = await ReadModelAsync(setup, "tiny");
-                current.Spec = current.Spec with { Experts = current.Spec.Experts with { Shards = 2 } };
-                await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(current, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "tiny");
+                await ChangeModelAsync(setup, "tiny", m => m.Spec = m.Spec with { Experts = m.Spec.Experts with { Shards = 2 } });
                 await Operators.EventuallyAsync(
                     async () => (await setup.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Models)).Items.All(b => b.Metadata.Name != "tiny-shard-3")
                         && !await ExistsAsync(setup, "tiny-shard-3")
@@ -113,9 +109,7 @@ public sealed class OperatorVerbsTests
                 var checkpoint = await CreateModelAsync(setup, "ckpt", HostPath("/models/a"));
                 var first = ModelConfigReader.PodName(checkpoint, Samples.Settings);
                 await Operators.EventuallyAsync(async () => await ReaderExistsAsync(setup, first), Patience, "the config.json reader created");
-                var changed = await ReadModelAsync(setup, "ckpt");
-                HostPath("/models/b")(changed);
-                await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(changed, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, "ckpt");
+                await ChangeModelAsync(setup, "ckpt", HostPath("/models/b"));
                 await Operators.EventuallyAsync(async () => !await ReaderExistsAsync(setup, first), Patience, "the earlier reader deleted");
 
                 // Autoscaled: the autoscaler writes the router's scale.
@@ -212,6 +206,24 @@ public sealed class OperatorVerbsTests
         change(sample);
         var created = await setup.CustomObjects.CreateNamespacedCustomObjectAsync(sample, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural);
         return KubernetesJson.Deserialize<DeepSeekModel>(KubernetesJson.Serialize(created));
+    }
+
+    // Read, change, replace; again on a conflict (the operator writes the status meanwhile), as client-go's RetryOnConflict.
+    private static async Task ChangeModelAsync(Kubernetes setup, string name, Action<DeepSeekModel> change)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var model = await ReadModelAsync(setup, name);
+            change(model);
+            try
+            {
+                await setup.CustomObjects.ReplaceNamespacedCustomObjectAsync(model, DeepSeekModel.Group, DeepSeekModel.Version, Models, DeepSeekModel.Plural, name);
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict && attempt < 5)
+            {
+            }
+        }
     }
 
     private static async Task<DeepSeekModel> ReadModelAsync(Kubernetes setup, string name)
