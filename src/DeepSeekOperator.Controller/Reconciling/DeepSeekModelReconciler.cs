@@ -105,12 +105,13 @@ public sealed class DeepSeekModelReconciler(
             return ReconcileResult.Failed("Conflict: " + exception.Response.Content);
         }
 
+        var writes = new ChildWrites();
         try
         {
             var applied = new Dictionary<string, IKubernetesObject<V1ObjectMeta>>();
             foreach (var child in desired.BuiltIn)
             {
-                if (await ApplyAsync(model, child, cancellationToken).ConfigureAwait(false) is not { } live)
+                if (await ApplyAsync(model, child, writes, cancellationToken).ConfigureAwait(false) is not { } live)
                 {
                     return ReconcileResult.Failed($"{child.Kind} {child.Metadata.Name} is controlled by another owner.");
                 }
@@ -129,7 +130,7 @@ public sealed class DeepSeekModelReconciler(
                 (name, ns, token) => client.CoreV1.DeleteNamespacedConfigMapAsync(name, ns, cancellationToken: token), cancellationToken).ConfigureAwait(false);
 
             if (await monitoring.IsInstalledAsync(cancellationToken).ConfigureAwait(false)
-                && await ApplyAsync(model, desired.ServiceMonitor, cancellationToken).ConfigureAwait(false) is null)
+                && await ApplyAsync(model, desired.ServiceMonitor, writes, cancellationToken).ConfigureAwait(false) is null)
             {
                 return ReconcileResult.Failed($"{ServiceMonitor.KindName} {desired.ServiceMonitor.Metadata.Name} is controlled by another owner.");
             }
@@ -147,6 +148,25 @@ public sealed class DeepSeekModelReconciler(
             // another: read the world again after a backoff, by when the caches have caught up.
             ReconcileLog.Conflict(logger, exception.Response.Content, key.ToString());
             return ReconcileResult.Failed(exception.Response.StatusCode + ": " + exception.Response.Content);
+        }
+        finally
+        {
+            // Also when a later write failed: what was written is news either way.
+            await RecordWritesAsync(model, writes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // One Created and one Updated Event for what this reconcile wrote, each naming the children.
+    private async Task RecordWritesAsync(DeepSeekModel model, ChildWrites writes, CancellationToken cancellationToken)
+    {
+        if (writes.CreatedMessage() is { } created)
+        {
+            await events.RecordAsync(model, EventRecorder.Normal, "Created", created, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (writes.UpdatedMessage() is { } updated)
+        {
+            await events.RecordAsync(model, EventRecorder.Normal, "Updated", updated, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -266,7 +286,7 @@ public sealed class DeepSeekModelReconciler(
     // Creates the child, or writes the fields the operator owns where they differ; null when another controller owns it.
     // Returns the live object, except for a child other than a Deployment that is unchanged since it last matched: then
     // the desired one, since only the Deployments' live state (their status) is read afterwards.
-    private async Task<IKubernetesObject<V1ObjectMeta>?> ApplyAsync(DeepSeekModel model, IKubernetesObject<V1ObjectMeta> desired, CancellationToken cancellationToken)
+    private async Task<IKubernetesObject<V1ObjectMeta>?> ApplyAsync(DeepSeekModel model, IKubernetesObject<V1ObjectMeta> desired, ChildWrites writes, CancellationToken cancellationToken)
     {
         var name = desired.Metadata.NamespaceProperty + "/" + desired.Metadata.Name;
         var (key, child) = (ObjectKey.Of(model), desired.Kind + "/" + desired.Metadata.Name);
@@ -292,7 +312,7 @@ public sealed class DeepSeekModelReconciler(
         {
             var created = await children.CreateAsync(desired, cancellationToken).ConfigureAwait(false);
             ReconcileLog.Created(logger, desired.Kind, name);
-            await events.RecordAsync(model, EventRecorder.Normal, "Created", $"Created {desired.Kind} {desired.Metadata.Name}", cancellationToken).ConfigureAwait(false);
+            writes.Created(desired.Kind, desired.Metadata.Name);
             Matched(created);
             return created;
         }
@@ -312,7 +332,7 @@ public sealed class DeepSeekModelReconciler(
 
         var updated = await children.ReplaceAsync(desired, OwnedFields.Merge(desired, live), cancellationToken).ConfigureAwait(false);
         ReconcileLog.Updated(logger, desired.Kind, name);
-        await events.RecordAsync(model, EventRecorder.Normal, "Updated", $"Updated {desired.Kind} {desired.Metadata.Name}", cancellationToken).ConfigureAwait(false);
+        writes.Updated(desired.Kind, desired.Metadata.Name);
         Matched(updated);
         return updated;
 

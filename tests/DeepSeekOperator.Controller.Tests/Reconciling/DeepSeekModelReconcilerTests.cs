@@ -54,6 +54,14 @@ public sealed class DeepSeekModelReconcilerTests
         Assert.Equal(("False", "WaitingForReplicas", model.Metadata.Generation), (ready.Status, ready.Reason, ready.ObservedGeneration));
         Assert.Contains(status.Conditions!, c => c is { Type: ConditionTypes.Progressing, Status: "True" });
         Assert.Contains(status.Conditions!, c => c is { Type: ConditionTypes.Degraded, Status: "False" });
+        var created = Assert.Single((await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items, e => e.Reason == "Created");
+        Assert.Equal(EventRecorder.Normal, created.Type);
+        Assert.Equal(
+            "Created ServiceAccount tiny-serving; Role tiny-serving; RoleBinding tiny-serving; "
+            + "ConfigMap tiny-placement, tiny-placement-shard-0, tiny-placement-shard-1, tiny-placement-shard-2, tiny-placement-shard-3 and 1 more; "
+            + "Deployment tiny-router, tiny-shard-0, tiny-shard-1, tiny-shard-2, tiny-shard-3; Service tiny-shard-0, tiny-shard-1, tiny-shard-2, tiny-shard-3, tiny; "
+            + "PodDisruptionBudget tiny-router, tiny-shard-0, tiny-shard-1, tiny-shard-2, tiny-shard-3; NetworkPolicy tiny-routers, tiny-shards",
+            created.Message);
     }
 
     [Fact]
@@ -142,6 +150,10 @@ public sealed class DeepSeekModelReconcilerTests
 
         Assert.Equal("tiny-shard-2", (await world.Client.CoreV1.ReadNamespacedServiceAsync("tiny-shard-2", Namespace)).Metadata.Name);
         Assert.Equal(1, (await world.Client.AppsV1.ReadNamespacedDeploymentAsync("tiny-router", Namespace)).Spec.Replicas);
+        var events = (await world.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items;
+        Assert.Equal(2, events.Count(e => e.Reason == "Created"));
+        Assert.Contains(events, e => e.Reason == "Created" && e.Message == "Created Service tiny-shard-2");
+        Assert.Equal("Updated Deployment tiny-router", Assert.Single(events, e => e.Reason == "Updated").Message);
     }
 
     [Fact]
