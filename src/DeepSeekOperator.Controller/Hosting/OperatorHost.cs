@@ -106,7 +106,7 @@ public sealed class OperatorHost : IAsyncDisposable
         }
 
         var configuration = options.Kubeconfig is { } path
-            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
+            ? KubeconfigFile.Load(path)
             : KubernetesClientConfiguration.BuildDefaultConfig();
         var host = new OperatorHost(options, controllers, configuration, time ?? TimeProvider.System);
         try
