@@ -87,9 +87,10 @@ internal sealed partial class Kubelet : ControllerLoop
         }
 
         // A ConfigMap or Secret may feed a volume or the environment of a container waiting for it.
+        var reference = (change.StorageKey, change.Object.Name);
         foreach (var rt in pods.Values)
         {
-            if (rt.Namespace == change.Object.Namespace)
+            if (rt.Namespace == change.Object.Namespace && rt.References.Contains(reference))
             {
                 yield return rt.Key;
             }
@@ -204,7 +205,7 @@ internal sealed partial class Kubelet : ControllerLoop
         var logs = Path.Combine(options.RootDirectory, "logs", $"{ns}_{name}_{uid}");
         var volumes = new PodVolumes(Store, directory, Path.Combine(options.RootDirectory, "pvc"));
         var startTime = Meta.ParseTime(Json.String(status?["startTime"])) ?? Time.GetUtcNow();
-        var rt = new PodRuntime(ns, name, uid, ip, directory, logs, volumes, startTime);
+        var rt = new PodRuntime(ns, name, uid, ip, directory, logs, volumes, startTime) { References = PodReferences.Of(pod) };
 
         // A pod that ran before the runner restarted keeps counting its restarts.
         foreach (var (field, init) in ((string, bool)[])[("initContainerStatuses", true), ("containerStatuses", false)])
