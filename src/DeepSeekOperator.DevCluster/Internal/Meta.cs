@@ -47,6 +47,10 @@ internal static class Meta
         }
     }
 
+    /// <summary>One label's value, as <see cref="Labels"/> has it, without building the map; null when absent.</summary>
+    public static string? Label(JsonObject obj, string name) =>
+        obj["metadata"]?["labels"]?[name] is JsonValue value ? value.ToString() : null;
+
     public static IReadOnlyDictionary<string, string> Labels(JsonObject obj) =>
         obj["metadata"]?["labels"] is JsonObject labels
             ? labels.Where(l => l.Value is JsonValue).ToDictionary(l => l.Key, l => l.Value!.ToString())

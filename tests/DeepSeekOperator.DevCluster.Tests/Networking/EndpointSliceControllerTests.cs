@@ -79,6 +79,21 @@ public sealed class EndpointSliceControllerTests
     }
 
     [Fact]
+    public async Task FirstEndpoints_AreWrittenOverThePlaceholderSlice_NotIntoANewOne()
+    {
+        await using var cluster = await NetworkingCluster.StartAsync();
+        await cluster.ServiceAsync("late", 8080);
+        var placeholder = Assert.Single(await cluster.SlicesAsync("late", s => s.Count == 1, "the placeholder slice"));
+
+        await cluster.PodAsync("late-0", "late", "127.0.0.30", ready: true);
+
+        var slice = Assert.Single(await cluster.SlicesAsync("late", s => NetworkingCluster.Summary(s).Count == 1, "the pod listed"));
+        Assert.Equal((placeholder.Metadata.Name, placeholder.Metadata.Uid), (slice.Metadata.Name, slice.Metadata.Uid));
+        Assert.Equal(("http", 8080), (Assert.Single(slice.Ports).Name, Assert.Single(slice.Ports).Port!.Value));
+        Assert.Equal("IPv4", slice.AddressType);
+    }
+
+    [Fact]
     public async Task ManyPods_AreSplitIntoSlicesOfAtMostAHundred()
     {
         await using var cluster = await NetworkingCluster.StartAsync();

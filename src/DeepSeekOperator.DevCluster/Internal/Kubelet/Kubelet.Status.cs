@@ -8,9 +8,20 @@ internal sealed partial class Kubelet
 {
     private static readonly string[] KubeletConditions = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"];
 
-    /// <summary>Writes the pod's status through <c>pods/status</c>; <paramref name="terminal"/> once every container has stopped for deletion.</summary>
+    /// <summary>
+    /// Writes the pod's status through <c>pods/status</c>; <paramref name="terminal"/> once every container has stopped for
+    /// deletion. As the status manager, which ignores a status equal to the one it holds, it writes nothing when the pod
+    /// already has that status.
+    /// </summary>
     private void WriteStatus(PodRuntime rt, bool terminal)
     {
+        if (Store.Get(Pods.StorageKey, rt.Namespace, rt.Name)?.Value is { } stored
+            && Meta.Uid(stored) == rt.Uid
+            && JsonNode.DeepEquals(BuildStatus(rt, stored, terminal), stored["status"]))
+        {
+            return;
+        }
+
         try
         {
             Objects.Patch(Pods, "v1", rt.Namespace, rt.Name, current =>

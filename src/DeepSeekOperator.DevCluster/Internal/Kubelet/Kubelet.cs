@@ -29,6 +29,9 @@ internal sealed partial class Kubelet : ControllerLoop
     private readonly HashSet<string> nodes;
     private readonly ConcurrentDictionary<string, PodRuntime> pods = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PodRuntime> podsByUid = new(StringComparer.Ordinal);
+
+    /// <summary>The pods run here by each ConfigMap and Secret they name (namespace, storage key, name).</summary>
+    private readonly Dictionary<(string Namespace, string StorageKey, string Name), HashSet<PodRuntime>> podsByReference = [];
     private readonly List<Task> abandoned = [];
 
     public Kubelet(ObjectService objects, PodRunnerOptions options, ProcessGuard guard, Prober prober, ILoggerFactory loggerFactory)
@@ -56,6 +59,11 @@ internal sealed partial class Kubelet : ControllerLoop
         var all = pods.Values.ToList();
         pods.Clear();
         podsByUid.Clear();
+        lock (podsByReference)
+        {
+            podsByReference.Clear();
+        }
+
         await Task.WhenAll(all.Select(rt => StopContainersAsync(rt, options.ShutdownGracePeriod)));
         foreach (var rt in all)
         {
@@ -78,21 +86,15 @@ internal sealed partial class Kubelet : ControllerLoop
     {
         if (change.StorageKey == "pods")
         {
-            if (IsOurs(change.Object.Value) || (change.Previous is not null && IsOurs(change.Previous.Value)))
-            {
-                yield return change.Object.Key;
-            }
-
-            yield break;
+            return IsOurs(change.Object.Value) || (change.Previous is not null && IsOurs(change.Previous.Value)) ? [change.Object.Key] : [];
         }
 
         // A ConfigMap or Secret may feed a volume or the environment of a container waiting for it.
-        foreach (var rt in pods.Values)
+        lock (podsByReference)
         {
-            if (rt.Namespace == change.Object.Namespace)
-            {
-                yield return rt.Key;
-            }
+            return podsByReference.TryGetValue((change.Object.Namespace, change.StorageKey, change.Object.Name), out var named)
+                ? [.. named.Select(rt => rt.Key)]
+                : [];
         }
     }
 
@@ -204,7 +206,7 @@ internal sealed partial class Kubelet : ControllerLoop
         var logs = Path.Combine(options.RootDirectory, "logs", $"{ns}_{name}_{uid}");
         var volumes = new PodVolumes(Store, directory, Path.Combine(options.RootDirectory, "pvc"));
         var startTime = Meta.ParseTime(Json.String(status?["startTime"])) ?? Time.GetUtcNow();
-        var rt = new PodRuntime(ns, name, uid, ip, directory, logs, volumes, startTime);
+        var rt = new PodRuntime(ns, name, uid, ip, directory, logs, volumes, startTime) { References = PodReferences.Of(pod) };
 
         // A pod that ran before the runner restarted keeps counting its restarts.
         foreach (var (field, init) in ((string, bool)[])[("initContainerStatuses", true), ("containerStatuses", false)])
@@ -219,6 +221,20 @@ internal sealed partial class Kubelet : ControllerLoop
 
         pods[rt.Key] = rt;
         podsByUid[uid] = rt;
+        lock (podsByReference)
+        {
+            foreach (var (storageKey, referenced) in rt.References)
+            {
+                if (!podsByReference.TryGetValue((ns, storageKey, referenced), out var named))
+                {
+                    named = [];
+                    podsByReference[(ns, storageKey, referenced)] = named;
+                }
+
+                named.Add(rt);
+            }
+        }
+
         Log.PodAdmitted(Logger, rt.Key, ip);
         return rt;
     }
@@ -528,6 +544,16 @@ internal sealed partial class Kubelet : ControllerLoop
     {
         pods.TryRemove(KeyValuePair.Create(rt.Key, rt));
         podsByUid.TryRemove(rt.Uid, out _);
+        lock (podsByReference)
+        {
+            foreach (var (storageKey, referenced) in rt.References)
+            {
+                if (podsByReference.TryGetValue((rt.Namespace, storageKey, referenced), out var named) && named.Remove(rt) && named.Count == 0)
+                {
+                    podsByReference.Remove((rt.Namespace, storageKey, referenced));
+                }
+            }
+        }
     }
 
     private void CleanUp(PodRuntime rt)

@@ -21,6 +21,9 @@ internal sealed class PodRuntime(string ns, string name, string uid, string ip, 
 
     public PodVolumes Volumes => volumes;
 
+    /// <summary>The ConfigMaps and Secrets the pod's spec names (<see cref="PodReferences"/>).</summary>
+    public required IReadOnlySet<(string StorageKey, string Name)> References { get; init; }
+
     public DateTimeOffset StartTime => startTime;
 
     /// <summary>The pod's init and regular containers, by name.</summary>

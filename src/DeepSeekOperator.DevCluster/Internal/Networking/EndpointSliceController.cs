@@ -12,7 +12,8 @@ namespace DeepSeekOperator.DevCluster.Internal.Networking;
 /// <c>endpointslice.kubernetes.io/managed-by</c>, owned by the Service) listing the selected pods that have an IP,
 /// with the <c>ready</c>, <c>serving</c> and <c>terminating</c> conditions Kubernetes computes, their node, zone
 /// and target reference, and the service ports resolved on each pod. Pods that resolve to the same ports share slices
-/// of up to 100 endpoints; slices are updated in place, filled before new ones are made, and a Service without
+/// of up to 100 endpoints; slices are updated in place, filled before new ones are made, a slice that would be made
+/// while another is deleted is written over that one instead, and a Service without
 /// endpoints keeps one empty placeholder slice. Slices of a Service that lost its selector are deleted; slices of a
 /// deleted Service go with it through the garbage collector; slices managed by anyone else are never touched.
 /// </summary>
@@ -38,7 +39,7 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
     {
         "services" => ServicePods.Filed(services, change),
         "pods" => ServicePods.ServicesOf(services, change),
-        _ => Meta.Labels(change.Object.Value) is var labels && labels.GetValueOrDefault(ManagedByLabel) == ManagedBy && labels.GetValueOrDefault(ServiceNameLabel) is { Length: > 0 } service
+        _ => Meta.Label(change.Object.Value, ManagedByLabel) == ManagedBy && Meta.Label(change.Object.Value, ServiceNameLabel) is { Length: > 0 } service
             ? [StoredObject.KeyOf(change.Object.Namespace, service)]
             : [],
     };
@@ -64,7 +65,7 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
         var service = stored.Value;
         var slices = Type("discovery.k8s.io", "endpointslices");
         var existing = Store.ListLabelled(SlicesKey, ns, ServiceNameLabel, name)
-            .Where(s => Meta.Labels(s.Value) is var labels && labels.GetValueOrDefault(ServiceNameLabel) == name && labels.GetValueOrDefault(ManagedByLabel) == ManagedBy)
+            .Where(s => Meta.Label(s.Value, ServiceNameLabel) == name && Meta.Label(s.Value, ManagedByLabel) == ManagedBy)
             .ToList();
         if (ServicePods.Selector(service) is not { } selector || service["spec"]?["type"]?.ToString() == "ExternalName")
         {
@@ -107,6 +108,8 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
                 toCreate.Add(NewSlice(service, null));
             }
         }
+
+        ReplaceInPlace(stored.Uid, toCreate, toUpdate, toDelete);
 
         foreach (var slice in toCreate)
         {
@@ -218,6 +221,30 @@ internal sealed class EndpointSliceController(ObjectService objects, ILoggerFact
             }
 
             slice["endpoints"] = list;
+        }
+    }
+
+    /// <summary>
+    /// The reconciler's <c>finalize</c>: a slice to create takes the name of one to delete (of the same address type and
+    /// owned by the Service) and is written over it, with no resourceVersion, rather than one created and one deleted.
+    /// </summary>
+    private static void ReplaceInPlace(string serviceUid, List<JsonObject> toCreate, List<JsonObject> toUpdate, List<StoredObject> toDelete)
+    {
+        for (var i = 0; i < toDelete.Count && toCreate.Count > 0;)
+        {
+            var old = toDelete[i];
+            var slice = toCreate[^1];
+            if (Json.String(old.Value["addressType"]) == Json.String(slice["addressType"]) && OwnedBy(old.Value, serviceUid))
+            {
+                Meta.Of(slice)["name"] = old.Name;
+                toCreate.RemoveAt(toCreate.Count - 1);
+                toUpdate.Add(slice);
+                toDelete.RemoveAt(i);
+            }
+            else
+            {
+                i++;
+            }
         }
     }
 

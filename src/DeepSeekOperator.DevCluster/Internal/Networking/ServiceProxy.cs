@@ -34,7 +34,7 @@ internal sealed partial class ServiceProxy(ObjectService objects, ILoggerFactory
 
     protected override IEnumerable<string> KeysFor(StoreEvent change) => change.StorageKey == "services"
         ? [change.Object.Key]
-        : Meta.Labels(change.Object.Value).GetValueOrDefault(ServiceNameLabel) is { Length: > 0 } service
+        : Meta.Label(change.Object.Value, ServiceNameLabel) is { Length: > 0 } service
             ? [StoredObject.KeyOf(change.Object.Namespace, service)]
             : [];
 
@@ -125,9 +125,9 @@ internal sealed partial class ServiceProxy(ObjectService objects, ILoggerFactory
             yield break;
         }
 
-        var slices = Store.List(SlicesKey, ns).Items
+        var slices = Store.ListLabelled(SlicesKey, ns, ServiceNameLabel, name)
             .Select(s => s.Value)
-            .Where(s => Meta.Labels(s).GetValueOrDefault(ServiceNameLabel) == name && Json.String(s["addressType"]) == "IPv4")
+            .Where(s => Json.String(s["addressType"]) == "IPv4")
             .ToList();
         var affinity = Json.String(spec["sessionAffinity"]) == "ClientIP"
             ? TimeSpan.FromSeconds(Json.Int64(spec["sessionAffinityConfig"]?["clientIP"]?["timeoutSeconds"]) ?? DefaultAffinitySeconds)

@@ -25,6 +25,15 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
     private static readonly TimeSpan SyncFailedRetry = TimeSpan.FromSeconds(10);
     private readonly SelectorIndex budgets = new();
 
+    /// <summary>
+    /// The controllers (as <c>storageKey|ns/name</c>) each budget's last sync read a scale from, and the budgets by
+    /// controller: a controller's new scale resyncs only the budgets that count it. A budget whose pods gain another
+    /// controller hears of it through the pods.
+    /// </summary>
+    private readonly Dictionary<string, HashSet<string>> readBy = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> controllersOf = new(StringComparer.Ordinal);
+    private readonly Lock readGate = new();
+
     protected override bool Watches(string storageKey) =>
         storageKey is BudgetsKey or "pods" or "apps/deployments" or "apps/replicasets" or "apps/statefulsets";
 
@@ -34,6 +43,11 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
         {
             case BudgetsKey:
                 File(change.Object, change.Type == StoreEventType.Deleted);
+                if (change.Type == StoreEventType.Deleted)
+                {
+                    Settle(change.Object.Key, []);
+                }
+
                 return [change.Object.Key];
             case "pods":
                 return budgets.Matching(
@@ -42,7 +56,7 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
             default:
                 // A controller's scale is the expected count of budgets given as a percentage or as maxUnavailable.
                 var scaled = change.Previous is null || !JsonNode.DeepEquals(change.Previous.Value["spec"]?["replicas"], change.Object.Value["spec"]?["replicas"]);
-                return scaled ? Budgets(change.Object.Namespace).Select(b => b.Key).ToList() : [];
+                return scaled ? Readers(ControllerKey(change.StorageKey, change.Object.Namespace, change.Object.Name)) : [];
         }
     }
 
@@ -66,6 +80,21 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
             return Task.CompletedTask;
         }
 
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            Sync(key, stored, read);
+        }
+        finally
+        {
+            Settle(key, read);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Sync(string key, StoredObject stored, HashSet<string> read)
+    {
         var budget = stored.Value;
         var selector = Selector(budget);
         var pods = Store.ListMatching("pods", stored.Namespace, selector).Select(p => p.Value).ToList();
@@ -79,7 +108,7 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
         JsonObject status;
         try
         {
-            var (expected, desired, unmanaged) = ExpectedCount(budget, pods);
+            var (expected, desired, unmanaged) = ExpectedCount(key, budget, pods, read);
             if (unmanaged.Count > 0)
             {
                 events.Add(("Warning", "UnmanagedPods",
@@ -112,7 +141,7 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
 
         if (JsonNode.DeepEquals(status, budget["status"]))
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var budgets = Type("policy", "poddisruptionbudgets");
@@ -131,11 +160,62 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
         {
             RecordEvent(budget, type, reason, message);
         }
-
-        return Task.CompletedTask;
     }
 
-    private IEnumerable<StoredObject> Budgets(string ns) => Store.List(BudgetsKey, ns).Items;
+    private static string ControllerKey(string storageKey, string ns, string name) => $"{storageKey}|{ns}/{name}";
+
+    /// <summary>The budgets whose last sync read the scale of the controller <paramref name="controller"/>.</summary>
+    private List<string> Readers(string controller)
+    {
+        lock (readGate)
+        {
+            return readBy.TryGetValue(controller, out var budgetKeys) ? [.. budgetKeys] : [];
+        }
+    }
+
+    /// <summary>Notes, before the read, that the budget reads the controller: a change committed after the read finds the budget.</summary>
+    private void Reads(string budget, string controller, HashSet<string> read)
+    {
+        if (!read.Add(controller))
+        {
+            return;
+        }
+
+        lock (readGate)
+        {
+            if (!readBy.TryGetValue(controller, out var budgetKeys))
+            {
+                budgetKeys = new HashSet<string>(StringComparer.Ordinal);
+                readBy[controller] = budgetKeys;
+            }
+
+            budgetKeys.Add(budget);
+        }
+    }
+
+    /// <summary>Forgets what the budget read before its last sync and did not read again.</summary>
+    private void Settle(string budget, HashSet<string> read)
+    {
+        lock (readGate)
+        {
+            foreach (var controller in controllersOf.GetValueOrDefault(budget) ?? [])
+            {
+                if (!read.Contains(controller) && readBy.TryGetValue(controller, out var budgetKeys) && budgetKeys.Remove(budget) && budgetKeys.Count == 0)
+                {
+                    readBy.Remove(controller);
+                }
+            }
+
+            if (read.Count == 0)
+            {
+                controllersOf.Remove(budget);
+            }
+            else
+            {
+                controllersOf[budget] = read;
+            }
+        }
+    }
 
     private void File(StoredObject budget, bool deleted)
     {
@@ -158,12 +238,12 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
     /// <summary>
     /// <c>getExpectedPodCount</c>: the expected and desired healthy counts, and the selected pods no controller owns.
     /// </summary>
-    private (long Expected, long Desired, List<string> Unmanaged) ExpectedCount(JsonObject budget, List<JsonObject> pods)
+    private (long Expected, long Desired, List<string> Unmanaged) ExpectedCount(string key, JsonObject budget, List<JsonObject> pods, HashSet<string> read)
     {
         var spec = budget["spec"];
         if (spec?["maxUnavailable"] is { } maxUnavailable)
         {
-            var (expected, unmanaged) = ExpectedScale(pods);
+            var (expected, unmanaged) = ExpectedScale(key, pods, read);
             var desired = expected - Scaled(maxUnavailable, expected);
             return (expected, Math.Max(0, desired), unmanaged);
         }
@@ -178,12 +258,12 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
             return (pods.Count, count, []);
         }
 
-        var (scale, unmanagedPods) = ExpectedScale(pods);
+        var (scale, unmanagedPods) = ExpectedScale(key, pods, read);
         return (scale, Scaled(minAvailable, scale), unmanagedPods);
     }
 
     /// <summary><c>getExpectedScale</c>: the sum of the scales of the controllers of the selected pods.</summary>
-    private (long Expected, List<string> Unmanaged) ExpectedScale(List<JsonObject> pods)
+    private (long Expected, List<string> Unmanaged) ExpectedScale(string key, List<JsonObject> pods, HashSet<string> read)
     {
         var scales = new Dictionary<string, long>(StringComparer.Ordinal);
         var unmanaged = new List<string>();
@@ -201,7 +281,7 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
                 continue;
             }
 
-            var (uid, scale) = ControllerScale(owner, Meta.Namespace(pod))
+            var (uid, scale) = ControllerScale(owner, Meta.Namespace(pod), key, read)
                 ?? throw new ExpectedCountException($"found no controllers for pod \"{Meta.Name(pod)}\"");
             scales[uid] = scale;
         }
@@ -210,9 +290,14 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
     }
 
     /// <summary>The finders of the disruption controller: a Deployment behind a ReplicaSet, a ReplicaSet, a StatefulSet, or any scale subresource.</summary>
-    private (string Uid, long Scale)? ControllerScale(OwnerReference owner, string ns)
+    private (string Uid, long Scale)? ControllerScale(OwnerReference owner, string ns, string budget, HashSet<string> read)
     {
         var type = Registry.FindKind(owner.Group, owner.Kind);
+        if (type is not null)
+        {
+            Reads(budget, ControllerKey(type.StorageKey, ns, owner.Name), read);
+        }
+
         var found = type is null ? null : Store.Get(type.StorageKey, ns, owner.Name);
         if (type?.Scale is null || found is null || found.Uid != owner.Uid)
         {
@@ -220,11 +305,13 @@ internal sealed class DisruptionController(ObjectService objects, ILoggerFactory
         }
 
         if (type is { Group: "apps", Plural: "replicasets" }
-            && Meta.Owners(found.Value).FirstOrDefault(o => o is { Controller: true, Kind: "Deployment", Group: "apps" }) is { } deploymentRef
-            && Store.Get("apps/deployments", ns, deploymentRef.Name) is { } deployment
-            && deployment.Uid == deploymentRef.Uid)
+            && Meta.Owners(found.Value).FirstOrDefault(o => o is { Controller: true, Kind: "Deployment", Group: "apps" }) is { } deploymentRef)
         {
-            return (deployment.Uid, Json.Int64(deployment.Value["spec"]?["replicas"]) ?? 0);
+            Reads(budget, ControllerKey("apps/deployments", ns, deploymentRef.Name), read);
+            if (Store.Get("apps/deployments", ns, deploymentRef.Name) is { } deployment && deployment.Uid == deploymentRef.Uid)
+            {
+                return (deployment.Uid, Json.Int64(deployment.Value["spec"]?["replicas"]) ?? 0);
+            }
         }
 
         JsonNode? replicas = found.Value;

@@ -4,7 +4,7 @@ using DeepSeekOperator.DevCluster.Internal.Query;
 namespace DeepSeekOperator.DevCluster.Internal.Scheduling;
 
 /// <summary>A node as the scheduler sees it: the Node object and what its pods already take.</summary>
-internal sealed class NodeSlot(JsonObject node)
+internal sealed class NodeSlot(JsonObject node, PodTotals counted)
 {
     public JsonObject Node { get; } = node;
 
@@ -13,23 +13,14 @@ internal sealed class NodeSlot(JsonObject node)
     public IReadOnlyDictionary<string, long> Allocatable { get; } = ResourceAmounts.Parse(node["status"]?["allocatable"]);
 
     /// <summary>The pods bound to the node that are not terminal.</summary>
-    public int Pods { get; private set; }
+    public int Pods => counted.Pods;
 
     /// <summary>The requests of those pods, summed.</summary>
-    public Dictionary<string, long> Requested { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> Requested => counted.Requested;
 
-    public long ScoringCpu { get; private set; }
+    public long ScoringCpu => counted.ScoringCpu;
 
-    public long ScoringMemory { get; private set; }
-
-    /// <summary>Counts a pod bound to the node.</summary>
-    public void Add(PodDemand demand)
-    {
-        Pods++;
-        ResourceAmounts.Add(Requested, demand.Requests);
-        ScoringCpu += demand.ScoringCpu;
-        ScoringMemory += demand.ScoringMemory;
-    }
+    public long ScoringMemory => counted.ScoringMemory;
 }
 
 /// <summary>Why a node cannot take a pod: the reasons kube-scheduler prints, and whether evicting pods could help.</summary>

@@ -26,6 +26,7 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
     private static readonly TimeSpan LastRetry = TimeSpan.FromMinutes(5);
     private readonly Lock gate = new();
     private readonly Dictionary<string, int> unschedulable = [];
+    private readonly NodeUsage usage = new();
 
     protected override bool Watches(string storageKey) => storageKey is "pods" or "nodes";
 
@@ -35,6 +36,9 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
         {
             return NodeMayHelp(change) ? Unschedulable() : [];
         }
+
+        var (node, demand) = change.Type == StoreEventType.Deleted ? (null, null) : Counted(change.Object);
+        usage.Observe(change.Object.Key, change.Revision, node, demand);
 
         if (change.Type != StoreEventType.Deleted && NeedsScheduling(change.Object.Value))
         {
@@ -50,8 +54,21 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
         return change.Type == StoreEventType.Deleted && IsWaiting(change.Object.Key) ? [change.Object.Key] : [];
     }
 
-    protected override IEnumerable<string> InitialKeys() =>
-        Store.List("pods", null).Items.Where(p => NeedsScheduling(p.Value)).Select(p => p.Key).ToList();
+    protected override IEnumerable<string> InitialKeys()
+    {
+        var all = Store.List("pods", null).Items;
+        foreach (var pod in all)
+        {
+            var (node, demand) = Counted(pod);
+            usage.Observe(pod.Key, pod.Revision, node, demand);
+        }
+
+        return [.. all.Where(p => NeedsScheduling(p.Value)).Select(p => p.Key)];
+    }
+
+    /// <summary>The node a pod counts on and what it asks, while it is bound and not finished.</summary>
+    private static (string? Node, PodDemand? Demand) Counted(StoredObject pod) =>
+        pod.Value["spec"]?["nodeName"]?.ToString() is { Length: > 0 } node && !IsTerminal(pod.Value) ? (node, PodDemand.Of(pod)) : (null, null);
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {
@@ -66,14 +83,7 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
 
         var pod = stored.Value;
         var demand = PodDemand.Of(stored);
-        var nodes = Store.List("nodes", null).Items.Select(n => new NodeSlot(n.Value)).ToDictionary(n => n.Name, StringComparer.Ordinal);
-        foreach (var bound in Store.List(pods.StorageKey, null).Items)
-        {
-            if (bound.Value["spec"]?["nodeName"]?.ToString() is { Length: > 0 } nodeName && nodes.TryGetValue(nodeName, out var slot) && !IsTerminal(bound.Value))
-            {
-                slot.Add(PodDemand.Of(bound));
-            }
-        }
+        var nodes = Store.List("nodes", null).Items.Select(n => new NodeSlot(n.Value, usage.On(n.Name))).ToDictionary(n => n.Name, StringComparer.Ordinal);
 
         var rejections = new Dictionary<string, NodeRejection>(StringComparer.Ordinal);
         NodeSlot? best = null;
@@ -100,6 +110,16 @@ internal sealed partial class Scheduler(ObjectService objects, ILoggerFactory lo
         }
 
         PodBinding.Bind(Objects, pods, "v1", ns, name, best.Name, stored.Uid, Writes);
+        usage.Assume(key, () =>
+        {
+            if (Store.Get(pods.StorageKey, ns, name) is not { } bound)
+            {
+                return null;
+            }
+
+            var (node, demand) = Counted(bound);
+            return (bound.Revision, node, demand);
+        });
         Forget(key);
         Log.Scheduled(Logger, key, best.Name);
         RecordEvent(pod, "Normal", "Scheduled", $"Successfully assigned {ns}/{name} to {best.Name}");

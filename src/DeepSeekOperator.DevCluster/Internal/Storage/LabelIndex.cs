@@ -22,6 +22,14 @@ internal sealed class LabelIndex
     /// <summary>Moves an object's entries from its <paramref name="previous"/> version to its <paramref name="current"/> one (null when absent).</summary>
     public void Update(string storageKey, StoredObject? previous, StoredObject? current)
     {
+        if (previous is not null && current is not null
+            && JsonNode.DeepEquals(previous.Value["metadata"]?["labels"], current.Value["metadata"]?["labels"])
+            && JsonNode.DeepEquals(previous.Value["metadata"]?["ownerReferences"], current.Value["metadata"]?["ownerReferences"]))
+        {
+            // Most writes (status above all) leave the labels and owners, and so every entry, as they were.
+            return;
+        }
+
         var before = previous is null ? [] : Entries(previous.Value);
         var after = current is null ? [] : Entries(current.Value);
         if (previous is not null)

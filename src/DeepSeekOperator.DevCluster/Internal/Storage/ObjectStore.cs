@@ -13,6 +13,9 @@ internal sealed class ObjectStore : IDisposable
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, SortedDictionary<string, StoredObject>> resources = new(StringComparer.Ordinal);
+
+    /// <summary>Each resource's objects again by namespace, so that a namespace's list costs what it holds.</summary>
+    private readonly Dictionary<(string StorageKey, string Namespace), SortedDictionary<string, StoredObject>> namespaces = [];
     private readonly LabelIndex labels = new();
     private readonly StoreEvent?[] window;
     private readonly List<Subscription> subscriptions = [];
@@ -35,6 +38,7 @@ internal sealed class ObjectStore : IDisposable
             {
                 var stored = new StoredObject(value, ResourceVersionOf(value));
                 Table(key)[stored.Key] = stored;
+                NamespaceTable(key, stored.Namespace)[stored.Key] = stored;
                 labels.Update(key, null, stored);
             }
 
@@ -298,7 +302,18 @@ internal sealed class ObjectStore : IDisposable
             return [.. table.Values];
         }
 
-        return [.. table.Values.Where(o => o.Namespace == ns)];
+        return namespaces.TryGetValue((storageKey, ns), out var inNamespace) ? [.. inNamespace.Values] : [];
+    }
+
+    private SortedDictionary<string, StoredObject> NamespaceTable(string storageKey, string ns)
+    {
+        if (!namespaces.TryGetValue((storageKey, ns), out var table))
+        {
+            table = new SortedDictionary<string, StoredObject>(StringComparer.Ordinal);
+            namespaces[(storageKey, ns)] = table;
+        }
+
+        return table;
     }
 
     private SortedDictionary<string, StoredObject> Table(string storageKey)
@@ -343,11 +358,17 @@ internal sealed class ObjectStore : IDisposable
         if (type == StoreEventType.Deleted)
         {
             table.Remove(stored.Key);
+            if (namespaces.TryGetValue((storageKey, stored.Namespace), out var inNamespace) && inNamespace.Remove(stored.Key) && inNamespace.Count == 0)
+            {
+                namespaces.Remove((storageKey, stored.Namespace));
+            }
+
             labels.Update(storageKey, previous, null);
         }
         else
         {
             table[stored.Key] = stored;
+            NamespaceTable(storageKey, stored.Namespace)[stored.Key] = stored;
             labels.Update(storageKey, previous, stored);
         }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Controllers;
@@ -39,6 +40,13 @@ internal sealed partial class DeploymentController : ControllerLoop
     private readonly ResourceType replicaSets;
     private readonly ResourceType pods;
 
+    /// <summary>
+    /// <see cref="TemplateIgnoringHash(JsonObject)"/> of each Deployment's and ReplicaSet's template by UID, with the
+    /// resourceVersion it was computed at: every sync compares the deployment's template with each ReplicaSet's several
+    /// times, and a template only changes with a write.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (string ResourceVersion, string Template)> templates = new(StringComparer.Ordinal);
+
     public DeploymentController(ObjectService objects, ILoggerFactory loggerFactory)
         : base(objects, loggerFactory, "deployment-controller")
     {
@@ -52,6 +60,11 @@ internal sealed partial class DeploymentController : ControllerLoop
 
     protected override IEnumerable<string> KeysFor(StoreEvent change)
     {
+        if (change.Type == StoreEventType.Deleted)
+        {
+            templates.TryRemove(change.Object.Uid, out _);
+        }
+
         if (change.StorageKey == deployments.StorageKey)
         {
             return [change.Object.Key];
@@ -194,9 +207,28 @@ internal sealed partial class DeploymentController : ControllerLoop
         rsList.OfType<JsonObject>().Sum(rs => Json.Int64(rs["status"]?[field]) ?? 0);
 
     /// <summary>
-    /// The template without the <c>pod-template-hash</c> label, for <c>EqualIgnoreHash</c>; absent and empty label maps,
-    /// and a null creation time, compare equal, as <c>apiequality.Semantic</c> has them.
+    /// The template of a Deployment or ReplicaSet without the <c>pod-template-hash</c> label, for <c>EqualIgnoreHash</c>;
+    /// absent and empty label maps, and a null creation time, compare equal, as <c>apiequality.Semantic</c> has them.
     /// </summary>
+    private string TemplateIgnoringHash(JsonObject owner)
+    {
+        var uid = Meta.Uid(owner);
+        var resourceVersion = Meta.ResourceVersion(owner);
+        if (uid.Length == 0 || string.IsNullOrEmpty(resourceVersion))
+        {
+            return TemplateIgnoringHash(owner["spec"]?["template"]);
+        }
+
+        if (templates.TryGetValue(uid, out var cached) && cached.ResourceVersion == resourceVersion)
+        {
+            return cached.Template;
+        }
+
+        var template = TemplateIgnoringHash(owner["spec"]?["template"]);
+        templates[uid] = (resourceVersion, template);
+        return template;
+    }
+
     private static string TemplateIgnoringHash(JsonNode? template)
     {
         var copy = template?.DeepClone() as JsonObject ?? [];
@@ -249,14 +281,14 @@ internal sealed partial class DeploymentController : ControllerLoop
     }
 
     /// <summary>The ReplicaSet whose template is the deployment's, the oldest when several are (<c>FindNewReplicaSet</c>).</summary>
-    private static JsonObject? FindNewReplicaSet(JsonObject d, List<JsonObject> rsList)
+    private JsonObject? FindNewReplicaSet(JsonObject d, List<JsonObject> rsList)
     {
-        var template = TemplateIgnoringHash(d["spec"]?["template"]);
-        return ByCreation(rsList).FirstOrDefault(rs => TemplateIgnoringHash(rs["spec"]?["template"]) == template);
+        var template = TemplateIgnoringHash(d);
+        return ByCreation(rsList).FirstOrDefault(rs => TemplateIgnoringHash(rs) == template);
     }
 
     /// <summary>Every ReplicaSet but the new one (<c>FindOldReplicaSets</c>).</summary>
-    private static List<JsonObject> FindOldReplicaSets(JsonObject d, List<JsonObject> rsList)
+    private List<JsonObject> FindOldReplicaSets(JsonObject d, List<JsonObject> rsList)
     {
         var newRs = FindNewReplicaSet(d, rsList);
         return [.. rsList.Where(rs => newRs is null || Meta.Uid(rs) != Meta.Uid(newRs))];
@@ -350,7 +382,7 @@ internal sealed partial class DeploymentController : ControllerLoop
         {
             var found = Store.Get(replicaSets.StorageKey, Meta.Namespace(d), name)?.Clone();
             if (found is null || ControllerRefs.ControllerOf(found)?.Uid != Meta.Uid(d)
-                || TemplateIgnoringHash(found["spec"]?["template"]) != TemplateIgnoringHash(d["spec"]?["template"]))
+                || TemplateIgnoringHash(found) != TemplateIgnoringHash(d))
             {
                 // Another object holds the name this template hashes to: hash again with one more collision.
                 Status(d)["collisionCount"] = (collisionCount ?? 0) + 1;

@@ -122,7 +122,7 @@ internal sealed partial class StatefulSetController : ControllerLoop
             : null;
     }
 
-    private static string Revision(JsonObject pod) => Meta.Labels(pod).GetValueOrDefault(RevisionLabel) ?? "";
+    private static string Revision(JsonObject pod) => Meta.Label(pod, RevisionLabel) ?? "";
 
     private static bool IsCreated(JsonObject pod) => Pods.Phase(pod).Length > 0;
 
