@@ -136,9 +136,10 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
                 throw ApiException.Invalid(type, name.Length > 0 ? name : Meta.String(body, "generateName") ?? "", errors);
             }
 
+            DecodedManagedFields? managedFields = null;
             if (!options.IsApply)
             {
-                body = FieldManager.Update(null, body, options.FieldManager ?? "", FieldScope(type, version, null));
+                (body, managedFields) = FieldManager.Update(null, null, body, options.FieldManager ?? "", FieldScope(type, version, null));
             }
 
             if (options.DryRun)
@@ -147,7 +148,7 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
                 return body;
             }
 
-            var change = writer.Put(type.StorageKey, ToStorage(type, body));
+            var change = writer.Put(type.StorageKey, ToStorage(type, body), managedFields);
             Committed?.Invoke(type, change);
             return ToVersion(type, change.Object.Clone(), version);
         });
@@ -555,9 +556,11 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             throw ApiException.Invalid(type, name, errors);
         }
 
+        DecodedManagedFields? managedFields = null;
         if (!options.IsApply)
         {
-            updated = FieldManager.Update(ToVersion(type, current.Clone(), version), updated, options.FieldManager ?? "", FieldScope(type, version, subresource));
+            (updated, managedFields) = FieldManager.Update(
+                ToVersion(type, current.Clone(), version), current.ManagedFields, updated, options.FieldManager ?? "", FieldScope(type, version, subresource));
             metadata = Meta.Of(updated);
         }
 
@@ -587,7 +590,7 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             return ToVersion(type, removed.Object.Clone(), version);
         }
 
-        var change = writer.Put(type.StorageKey, updated);
+        var change = writer.Put(type.StorageKey, updated, managedFields);
         Committed?.Invoke(type, change);
         return ToVersion(type, change.Object.Clone(), version);
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Http;
+using DeepSeekOperator.DevCluster.Internal.Storage;
 
 namespace DeepSeekOperator.DevCluster.Internal.Patching;
 
@@ -38,6 +39,38 @@ internal sealed record ManagedFieldsEntry(string Manager, string Operation, stri
     /// and the version too for updaters, so that an applier keeps one entry across versions.
     /// </summary>
     public (string, string, string, string) Identity => (Manager, Operation, Operation == FieldManager.Apply ? "" : ApiVersion, Subresource);
+}
+
+/// <summary>
+/// An object's <c>metadata.managedFields</c> decoded into entries by identity, or marked as not decoding. Never changed
+/// once built: a stored object keeps its own (<see cref="StoredObject.ManagedFields"/>), so that the write after it
+/// starts from these entries instead of parsing the FieldsV1 JSON again.
+/// </summary>
+internal sealed class DecodedManagedFields
+{
+    private readonly Dictionary<(string, string, string, string), ManagedFieldsEntry>? entries;
+
+    /// <summary>The entries by identity, or null for managed fields that do not decode.</summary>
+    public DecodedManagedFields(Dictionary<(string, string, string, string), ManagedFieldsEntry>? entries) => this.entries = entries;
+
+    /// <summary>An object without managed fields.</summary>
+    public static DecodedManagedFields None { get; } = new([]);
+
+    /// <summary>Decodes the managed fields of <paramref name="obj"/>.</summary>
+    public static DecodedManagedFields Of(JsonObject obj)
+    {
+        try
+        {
+            return new(FieldManager.Decode(obj, ""));
+        }
+        catch (PatchException)
+        {
+            return new(null);
+        }
+    }
+
+    /// <summary>A copy of the entries by identity that the caller may change, or null when they do not decode.</summary>
+    public Dictionary<(string, string, string, string), ManagedFieldsEntry>? Entries() => entries is null ? null : new(entries);
 }
 
 /// <summary>
@@ -205,43 +238,35 @@ internal sealed class FieldManager(TimeProvider time)
 
     /// <summary>
     /// Records a create, update or non-apply patch by <paramref name="manager"/> (see <see cref="ManagerOrUserAgent"/>):
-    /// <paramref name="live"/> is the stored object (null for a create) and <paramref name="updated"/> the object about to
-    /// be stored. Managed fields the request itself carries replace the stored ones (on the main resource), and a list
-    /// holding one empty entry clears them; otherwise the stored ones are kept and brought up to date. Returns a copy
-    /// of <paramref name="updated"/> with its managed fields.
+    /// <paramref name="live"/> is the stored object (null for a create), <paramref name="liveFields"/> its managed fields
+    /// as decoded before (<see cref="StoredObject.ManagedFields"/>, null to decode them here), and
+    /// <paramref name="updated"/> the object about to be stored. Managed fields the request itself carries replace the
+    /// stored ones (on the main resource), and a list holding one empty entry clears them; otherwise the stored ones are
+    /// kept and brought up to date. Returns a copy of <paramref name="updated"/> with its managed fields, and those
+    /// managed fields decoded, for the object stored from it.
     /// </summary>
-    public JsonObject Update(JsonObject? live, JsonObject updated, string manager, FieldManagerScope scope)
+    public (JsonObject Object, DecodedManagedFields ManagedFields) Update(
+        JsonObject? live, DecodedManagedFields? liveFields, JsonObject updated, string manager, FieldManagerScope scope)
     {
         var result = (JsonObject)updated.DeepClone();
         if (result["metadata"]?["managedFields"] is JsonArray { Count: 1 } reset && reset[0] is JsonObject { Count: 0 })
         {
             RemoveManagedFields(result);
-            return result;
+            return (result, DecodedManagedFields.None);
         }
 
         Dictionary<(string, string, string, string), ManagedFieldsEntry>? managers = null;
-        if (scope.Subresource.Length == 0 && result["metadata"]?["managedFields"] is JsonArray { Count: > 0 })
+        if (scope.Subresource.Length == 0 && result["metadata"]?["managedFields"] is JsonArray { Count: > 0 } sent)
         {
-            try
-            {
-                managers = Decode(result, "");
-            }
-            catch (PatchException)
-            {
-                managers = null;
-            }
+            // A client sends back the managed fields it read: those are the stored ones, already decoded.
+            managers = live?["metadata"]?["managedFields"] is JsonArray stored && JsonNode.DeepEquals(sent, stored)
+                ? LiveEntries()
+                : DecodedManagedFields.Of(result).Entries();
         }
 
         if (managers is null || managers.Count == 0)
         {
-            try
-            {
-                managers = Decode(live, "");
-            }
-            catch (PatchException)
-            {
-                managers = [];
-            }
+            managers = LiveEntries() ?? [];
         }
 
         var liveObject = live is null ? [] : (JsonObject)live.DeepClone();
@@ -255,7 +280,7 @@ internal sealed class FieldManager(TimeProvider time)
         }
         catch (StructureException)
         {
-            return result;
+            return (result, DecodedManagedFields.None);
         }
 
         var changed = Filter(comparison.Modified.Union(comparison.Added), scope, strip: false);
@@ -274,8 +299,10 @@ internal sealed class FieldManager(TimeProvider time)
             managers[entry.Identity] = entry with { Fields = fields };
         }
 
-        Store(result, managers);
-        return result;
+        return (result, Store(result, managers));
+
+        Dictionary<(string, string, string, string), ManagedFieldsEntry>? LiveEntries() =>
+            (liveFields ?? (live is null ? DecodedManagedFields.None : DecodedManagedFields.Of(live))).Entries();
     }
 
     /// <summary>Reads <c>metadata.managedFields</c> of an object into entries by identity.</summary>
@@ -334,7 +361,7 @@ internal sealed class FieldManager(TimeProvider time)
             ? existing with { Fields = existing.Fields.Union(entry.Fields) }
             : entry;
 
-    private static Dictionary<(string, string, string, string), ManagedFieldsEntry> Decode(JsonObject? obj, string prefix)
+    internal static Dictionary<(string, string, string, string), ManagedFieldsEntry> Decode(JsonObject? obj, string prefix)
     {
         var managers = new Dictionary<(string, string, string, string), ManagedFieldsEntry>();
         if (obj?["metadata"]?["managedFields"] is not JsonArray entries)
@@ -391,8 +418,11 @@ internal sealed class FieldManager(TimeProvider time)
         return managers;
     }
 
-    /// <summary>Writes the non-empty entries, stripped of server-owned fields, sorted as kube-apiserver sorts them.</summary>
-    private static void Store(JsonObject obj, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers)
+    /// <summary>
+    /// Writes the non-empty entries, stripped of server-owned fields, sorted as kube-apiserver sorts them; returns
+    /// them as a decoding of what it wrote would give them.
+    /// </summary>
+    private static DecodedManagedFields Store(JsonObject obj, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers)
     {
         var entries = managers.Values
             .Select(e => e with { Fields = Strip(e.Fields) })
@@ -406,7 +436,7 @@ internal sealed class FieldManager(TimeProvider time)
         if (entries.Count == 0)
         {
             RemoveManagedFields(obj);
-            return;
+            return DecodedManagedFields.None;
         }
 
         var list = new JsonArray();
@@ -440,6 +470,7 @@ internal sealed class FieldManager(TimeProvider time)
         }
 
         metadata["managedFields"] = list;
+        return new DecodedManagedFields(entries.ToDictionary(e => e.Identity));
     }
 
     private static void RemoveManagedFields(JsonObject obj)
