@@ -572,7 +572,7 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
         updated = ToStorage(type, updated);
         metadata = Meta.Of(updated);
         metadata["resourceVersion"] = Meta.ResourceVersion(current.Value);
-        if (JsonNode.DeepEquals(WithoutManagedTimes(updated), WithoutManagedTimes(current.Value)))
+        if (EqualButManagedTimes(updated, current.Clone()))
         {
             // A write that changes nothing is not a write: no new resourceVersion, no watch event.
             return ToVersion(type, current.Clone(), version);
@@ -609,20 +609,58 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
         return copy;
     }
 
-    private static JsonObject WithoutManagedTimes(JsonObject obj)
+    /// <summary>
+    /// Whether two objects are <see cref="JsonNode.DeepEquals"/> once the times of their managed fields entries are left
+    /// out; compared in place rather than on copies without them. Give it a copy of a stored object, not its
+    /// <see cref="StoredObject.Value"/>: reading a stored tree through expands it, and every later copy of it costs more.
+    /// </summary>
+    private static bool EqualButManagedTimes(JsonObject a, JsonObject b)
     {
-        if (obj["metadata"]?["managedFields"] is not JsonArray)
+        var (x, y) = (a["metadata"]?["managedFields"] as JsonArray, b["metadata"]?["managedFields"] as JsonArray);
+        if (x is null || y is null)
         {
-            return obj;
+            return x is null && y is null && JsonNode.DeepEquals(a, b);
         }
 
-        var copy = (JsonObject)obj.DeepClone();
-        foreach (var entry in copy["metadata"]!["managedFields"]!.AsArray().OfType<JsonObject>())
+        return EqualExcept(a, b, "metadata", (ma, mb) => EqualExcept((JsonObject)ma!, (JsonObject)mb!, "managedFields", (_, _) => EqualEntries(x, y)));
+
+        static bool EqualEntries(JsonArray x, JsonArray y)
         {
-            entry.Remove("time");
+            if (x.Count != y.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < x.Count; i++)
+            {
+                if (!(x[i] is JsonObject ex && y[i] is JsonObject ey ? EqualExcept(ex, ey, "time", (_, _) => true) : JsonNode.DeepEquals(x[i], y[i])))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    // JsonNode.DeepEquals of two objects, but for the member named key, which equalAt compares (null where absent).
+    private static bool EqualExcept(JsonObject a, JsonObject b, string key, Func<JsonNode?, JsonNode?, bool> equalAt)
+    {
+        var (aHas, bHas) = (a.TryGetPropertyValue(key, out var aValue), b.TryGetPropertyValue(key, out var bValue));
+        if (a.Count - (aHas ? 1 : 0) != b.Count - (bHas ? 1 : 0) || !equalAt(aValue, bValue))
+        {
+            return false;
         }
 
-        return copy;
+        foreach (var (name, value) in a)
+        {
+            if (name != key && (!b.TryGetPropertyValue(name, out var other) || !JsonNode.DeepEquals(value, other)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string RandomSuffix()

@@ -53,6 +53,9 @@ internal sealed class DecodedManagedFields
     /// <summary>The entries by identity, or null for managed fields that do not decode.</summary>
     public DecodedManagedFields(Dictionary<(string, string, string, string), ManagedFieldsEntry>? entries) => this.entries = entries;
 
+    /// <summary>The entries the field manager wrote, in their order in the list; null for managed fields read from JSON.</summary>
+    public IReadOnlyList<ManagedFieldsEntry>? Written { get; private init; }
+
     /// <summary>An object without managed fields.</summary>
     public static DecodedManagedFields None { get; } = new([]);
 
@@ -68,6 +71,9 @@ internal sealed class DecodedManagedFields
             return new(null);
         }
     }
+
+    /// <summary>The entries <see cref="FieldManager"/> wrote as the list <c>metadata.managedFields</c>, in that order.</summary>
+    public static DecodedManagedFields Wrote(List<ManagedFieldsEntry> written) => new(written.ToDictionary(e => e.Identity)) { Written = written };
 
     /// <summary>A copy of the entries by identity that the caller may change, or null when they do not decode.</summary>
     public Dictionary<(string, string, string, string), ManagedFieldsEntry>? Entries() => entries is null ? null : new(entries);
@@ -240,15 +246,15 @@ internal sealed class FieldManager(TimeProvider time)
     /// Records a create, update or non-apply patch by <paramref name="manager"/> (see <see cref="ManagerOrUserAgent"/>):
     /// <paramref name="live"/> is the stored object (null for a create), <paramref name="liveFields"/> its managed fields
     /// as decoded before (<see cref="StoredObject.ManagedFields"/>, null to decode them here), and
-    /// <paramref name="updated"/> the object about to be stored. Managed fields the request itself carries replace the
-    /// stored ones (on the main resource), and a list holding one empty entry clears them; otherwise the stored ones are
-    /// kept and brought up to date. Returns a copy of <paramref name="updated"/> with its managed fields, and those
-    /// managed fields decoded, for the object stored from it.
+    /// <paramref name="updated"/> the object about to be stored, which this changes. Managed fields the request itself
+    /// carries replace the stored ones (on the main resource), and a list holding one empty entry clears them; otherwise
+    /// the stored ones are kept and brought up to date. Returns <paramref name="updated"/> with its managed fields, and
+    /// those managed fields decoded, for the object stored from it.
     /// </summary>
     public (JsonObject Object, DecodedManagedFields ManagedFields) Update(
         JsonObject? live, DecodedManagedFields? liveFields, JsonObject updated, string manager, FieldManagerScope scope)
     {
-        var result = (JsonObject)updated.DeepClone();
+        var result = updated;
         if (result["metadata"]?["managedFields"] is JsonArray { Count: 1 } reset && reset[0] is JsonObject { Count: 0 })
         {
             RemoveManagedFields(result);
@@ -269,14 +275,14 @@ internal sealed class FieldManager(TimeProvider time)
             managers = LiveEntries() ?? [];
         }
 
-        var liveObject = live is null ? [] : (JsonObject)live.DeepClone();
-        RemoveManagedFields(liveObject);
         RemoveManagedFields(result);
 
+        // The live object keeps its managed fields: the comparison finds them removed, which changes nothing stored,
+        // as no entry keeps server-owned fields.
         Comparison comparison;
         try
         {
-            comparison = StructuredMerge.Compare(liveObject, result, scope.Schema);
+            comparison = StructuredMerge.Compare(live ?? [], result, scope.Schema);
         }
         catch (StructureException)
         {
@@ -299,10 +305,30 @@ internal sealed class FieldManager(TimeProvider time)
             managers[entry.Identity] = entry with { Fields = fields };
         }
 
-        return (result, Store(result, managers));
+        return (result, Store(result, managers, Previous()));
 
         Dictionary<(string, string, string, string), ManagedFieldsEntry>? LiveEntries() =>
             (liveFields ?? (live is null ? DecodedManagedFields.None : DecodedManagedFields.Of(live))).Entries();
+
+        // The FieldsV1 objects of the live entries, by the set each was written from, when this field manager wrote them.
+        Dictionary<FieldSet, JsonNode>? Previous()
+        {
+            if (liveFields?.Written is not { } sets || live?["metadata"]?["managedFields"] is not JsonArray list || list.Count != sets.Count)
+            {
+                return null;
+            }
+
+            var previous = new Dictionary<FieldSet, JsonNode>(ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i]?["fieldsV1"] is JsonObject fieldsV1)
+                {
+                    previous.TryAdd(sets[i].Fields, fieldsV1);
+                }
+            }
+
+            return previous;
+        }
     }
 
     /// <summary>Reads <c>metadata.managedFields</c> of an object into entries by identity.</summary>
@@ -420,9 +446,11 @@ internal sealed class FieldManager(TimeProvider time)
 
     /// <summary>
     /// Writes the non-empty entries, stripped of server-owned fields, sorted as kube-apiserver sorts them; returns
-    /// them as a decoding of what it wrote would give them.
+    /// them as a decoding of what it wrote would give them. A set found in <paramref name="previous"/> is written as a
+    /// copy of the FieldsV1 object written for it before rather than emitted again.
     /// </summary>
-    private static DecodedManagedFields Store(JsonObject obj, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers)
+    private static DecodedManagedFields Store(
+        JsonObject obj, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers, Dictionary<FieldSet, JsonNode>? previous = null)
     {
         var entries = managers.Values
             .Select(e => e with { Fields = Strip(e.Fields) })
@@ -454,7 +482,7 @@ internal sealed class FieldManager(TimeProvider time)
             }
 
             json["fieldsType"] = "FieldsV1";
-            json["fieldsV1"] = entry.Fields.ToFieldsV1();
+            json["fieldsV1"] = previous?.GetValueOrDefault(entry.Fields)?.DeepClone() ?? entry.Fields.ToFieldsV1();
             if (entry.Subresource.Length > 0)
             {
                 json["subresource"] = entry.Subresource;
@@ -470,7 +498,7 @@ internal sealed class FieldManager(TimeProvider time)
         }
 
         metadata["managedFields"] = list;
-        return new DecodedManagedFields(entries.ToDictionary(e => e.Identity));
+        return DecodedManagedFields.Wrote(entries);
     }
 
     private static void RemoveManagedFields(JsonObject obj)

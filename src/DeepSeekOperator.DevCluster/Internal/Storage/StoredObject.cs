@@ -47,8 +47,11 @@ internal sealed class StoredObject
     /// <summary>The key the object is stored under within its resource: <c>namespace/name</c> or <c>name</c>.</summary>
     public string Key => Namespace.Length == 0 ? Name : $"{Namespace}/{Name}";
 
-    /// <summary>The object's <c>metadata.managedFields</c> decoded, computed on first use unless the writer gave them; never serialized.</summary>
-    public DecodedManagedFields ManagedFields => managedFields ??= DecodedManagedFields.Of(Value);
+    /// <summary>
+    /// The object's <c>metadata.managedFields</c> decoded, computed on first use unless the writer gave them; never
+    /// serialized. Read from a copy: <see cref="Value"/> stays backed by its JSON, which keeps <see cref="Clone"/> cheap.
+    /// </summary>
+    public DecodedManagedFields ManagedFields => managedFields ??= DecodedManagedFields.Of(Clone());
 
     /// <summary>The object serialized, computed on first use.</summary>
     public byte[] Json => json ??= Serialize(Value);
