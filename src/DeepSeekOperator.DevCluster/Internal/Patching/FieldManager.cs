@@ -248,17 +248,19 @@ internal sealed class FieldManager(TimeProvider time)
     /// as decoded before (<see cref="StoredObject.ManagedFields"/>, null to decode them here), and
     /// <paramref name="updated"/> the object about to be stored, which this changes. Managed fields the request itself
     /// carries replace the stored ones (on the main resource), and a list holding one empty entry clears them; otherwise
-    /// the stored ones are kept and brought up to date. Returns <paramref name="updated"/> with its managed fields, and
-    /// those managed fields decoded, for the object stored from it.
+    /// the stored ones are kept and brought up to date. Returns <paramref name="updated"/> with its managed fields, those
+    /// managed fields decoded, for the object stored from it, and whether a field that is not the server's own (as
+    /// <c>apiVersion</c>, <c>kind</c>, <c>metadata.resourceVersion</c>) was found changed, added or removed: false
+    /// where none was or the comparison failed.
     /// </summary>
-    public (JsonObject Object, DecodedManagedFields ManagedFields) Update(
+    public (JsonObject Object, DecodedManagedFields ManagedFields, bool Changed) Update(
         JsonObject? live, DecodedManagedFields? liveFields, JsonObject updated, string manager, FieldManagerScope scope)
     {
         var result = updated;
         if (result["metadata"]?["managedFields"] is JsonArray { Count: 1 } reset && reset[0] is JsonObject { Count: 0 })
         {
             RemoveManagedFields(result);
-            return (result, DecodedManagedFields.None);
+            return (result, DecodedManagedFields.None, false);
         }
 
         Dictionary<(string, string, string, string), ManagedFieldsEntry>? managers = null;
@@ -286,7 +288,7 @@ internal sealed class FieldManager(TimeProvider time)
         }
         catch (StructureException)
         {
-            return (result, DecodedManagedFields.None);
+            return (result, DecodedManagedFields.None, false);
         }
 
         var changed = Filter(comparison.Modified.Union(comparison.Added), scope, strip: false);
@@ -305,7 +307,8 @@ internal sealed class FieldManager(TimeProvider time)
             managers[entry.Identity] = entry with { Fields = fields };
         }
 
-        return (result, Store(result, managers, Previous()));
+        var objectChanged = !Strip(comparison.Added).IsEmpty || !Strip(comparison.Modified).IsEmpty || !Strip(comparison.Removed).IsEmpty;
+        return (result, Store(result, managers, Previous()), objectChanged);
 
         Dictionary<(string, string, string, string), ManagedFieldsEntry>? LiveEntries() =>
             (liveFields ?? (live is null ? DecodedManagedFields.None : DecodedManagedFields.Of(live))).Entries();
