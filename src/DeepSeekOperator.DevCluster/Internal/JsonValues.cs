@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -261,6 +262,10 @@ internal static partial class JsonValues
                 return true;
             case (JsonObject or JsonArray, _) or (_, JsonObject or JsonArray):
                 return false;
+            case (JsonValue x, JsonValue y) when x.TryGetValue<JsonElement>(out var xText) && y.TryGetValue<JsonElement>(out var yText) &&
+                JsonMarshal.GetRawUtf8Value(xText).SequenceEqual(JsonMarshal.GetRawUtf8Value(yText)):
+                // Parsed values with the same text are the same value, whatever its type.
+                return true;
         }
 
         var (left, right) = (KindOf(a), KindOf(b));

@@ -136,9 +136,10 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
                 throw ApiException.Invalid(type, name.Length > 0 ? name : Meta.String(body, "generateName") ?? "", errors);
             }
 
+            DecodedManagedFields? managedFields = null;
             if (!options.IsApply)
             {
-                body = FieldManager.Update(null, body, options.FieldManager ?? "", FieldScope(type, version, null));
+                (body, managedFields, _) = FieldManager.Update(null, null, body, options.FieldManager ?? "", FieldScope(type, version, null));
             }
 
             if (options.DryRun)
@@ -147,7 +148,7 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
                 return body;
             }
 
-            var change = writer.Put(type.StorageKey, ToStorage(type, body));
+            var change = writer.Put(type.StorageKey, ToStorage(type, body), managedFields);
             Committed?.Invoke(type, change);
             return ToVersion(type, change.Object.Clone(), version);
         });
@@ -555,9 +556,12 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             throw ApiException.Invalid(type, name, errors);
         }
 
+        DecodedManagedFields? managedFields = null;
+        var fieldsChanged = false;
         if (!options.IsApply)
         {
-            updated = FieldManager.Update(ToVersion(type, current.Clone(), version), updated, options.FieldManager ?? "", FieldScope(type, version, subresource));
+            (updated, managedFields, fieldsChanged) = FieldManager.Update(
+                ToVersion(type, current.Clone(), version), current.ManagedFields, updated, options.FieldManager ?? "", FieldScope(type, version, subresource));
             metadata = Meta.Of(updated);
         }
 
@@ -569,7 +573,9 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
         updated = ToStorage(type, updated);
         metadata = Meta.Of(updated);
         metadata["resourceVersion"] = Meta.ResourceVersion(current.Value);
-        if (JsonNode.DeepEquals(WithoutManagedTimes(updated), WithoutManagedTimes(current.Value)))
+        // What the field manager found changed is not a server-owned field, which alone the steps since could set back;
+        // a write that changes nothing mostly gives the same bytes, which is quicker to see than comparing the trees.
+        if (!fieldsChanged && (StoredObject.Serialize(updated).AsSpan().SequenceEqual(current.Json) || EqualButManagedTimes(updated, current.Clone())))
         {
             // A write that changes nothing is not a write: no new resourceVersion, no watch event.
             return ToVersion(type, current.Clone(), version);
@@ -587,7 +593,7 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
             return ToVersion(type, removed.Object.Clone(), version);
         }
 
-        var change = writer.Put(type.StorageKey, updated);
+        var change = writer.Put(type.StorageKey, updated, managedFields);
         Committed?.Invoke(type, change);
         return ToVersion(type, change.Object.Clone(), version);
     }
@@ -606,20 +612,58 @@ internal sealed class ObjectService(ObjectStore store, ResourceRegistry registry
         return copy;
     }
 
-    private static JsonObject WithoutManagedTimes(JsonObject obj)
+    /// <summary>
+    /// Whether two objects are <see cref="JsonNode.DeepEquals"/> once the times of their managed fields entries are left
+    /// out; compared in place rather than on copies without them. Give it a copy of a stored object, not its
+    /// <see cref="StoredObject.Value"/>: reading a stored tree through expands it, and every later copy of it costs more.
+    /// </summary>
+    private static bool EqualButManagedTimes(JsonObject a, JsonObject b)
     {
-        if (obj["metadata"]?["managedFields"] is not JsonArray)
+        var (x, y) = (a["metadata"]?["managedFields"] as JsonArray, b["metadata"]?["managedFields"] as JsonArray);
+        if (x is null || y is null)
         {
-            return obj;
+            return x is null && y is null && JsonNode.DeepEquals(a, b);
         }
 
-        var copy = (JsonObject)obj.DeepClone();
-        foreach (var entry in copy["metadata"]!["managedFields"]!.AsArray().OfType<JsonObject>())
+        return EqualExcept(a, b, "metadata", (ma, mb) => EqualExcept((JsonObject)ma!, (JsonObject)mb!, "managedFields", (_, _) => EqualEntries(x, y)));
+
+        static bool EqualEntries(JsonArray x, JsonArray y)
         {
-            entry.Remove("time");
+            if (x.Count != y.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < x.Count; i++)
+            {
+                if (!(x[i] is JsonObject ex && y[i] is JsonObject ey ? EqualExcept(ex, ey, "time", (_, _) => true) : JsonNode.DeepEquals(x[i], y[i])))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    // JsonNode.DeepEquals of two objects, but for the member named key, which equalAt compares (null where absent).
+    private static bool EqualExcept(JsonObject a, JsonObject b, string key, Func<JsonNode?, JsonNode?, bool> equalAt)
+    {
+        var (aHas, bHas) = (a.TryGetPropertyValue(key, out var aValue), b.TryGetPropertyValue(key, out var bValue));
+        if (a.Count - (aHas ? 1 : 0) != b.Count - (bHas ? 1 : 0) || !equalAt(aValue, bValue))
+        {
+            return false;
         }
 
-        return copy;
+        foreach (var (name, value) in a)
+        {
+            if (name != key && (!b.TryGetPropertyValue(name, out var other) || !JsonNode.DeepEquals(value, other)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string RandomSuffix()

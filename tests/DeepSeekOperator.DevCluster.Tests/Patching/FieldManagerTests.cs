@@ -49,7 +49,7 @@ public sealed class FieldManagerTests
     public void Apply_ValueOwnedByAnUpdater_ConflictNamesItsVersion()
     {
         var live = Apply(null, Deployment(replicas: 2), "alice");
-        var edited = manager.Update(live, With(live, d => d["spec"]!["replicas"] = 4), "kubectl-edit", Deployments);
+        var edited = manager.Update(live, null, With(live, d => d["spec"]!["replicas"] = 4), "kubectl-edit", Deployments).Object;
 
         var error = Assert.Throws<PatchException>(() => Apply(edited, Deployment(replicas: 3), "alice"));
 
@@ -113,7 +113,7 @@ public sealed class FieldManagerTests
     public void Apply_FieldNoLongerAppliedButOwnedByAnUpdater_IsKept()
     {
         var live = Apply(null, Deployment(replicas: 2), "alice");
-        var updated = manager.Update(live, With(live, d => d["spec"]!["paused"] = true), "kubectl-patch", Deployments);
+        var updated = manager.Update(live, null, With(live, d => d["spec"]!["paused"] = true), "kubectl-patch", Deployments).Object;
         var reapplied = Apply(updated, Deployment(replicas: 2, paused: true), "alice");
 
         var result = Apply(reapplied, Deployment(replicas: 2), "alice");
@@ -127,7 +127,7 @@ public sealed class FieldManagerTests
         var live = Apply(null, Deployment(replicas: 2), "alice");
         time.Advance(TimeSpan.FromMinutes(1));
 
-        var scaled = manager.Update(live, With(live, d => d["spec"]!["replicas"] = 5), "hpa-controller", Deployments);
+        var scaled = manager.Update(live, null, With(live, d => d["spec"]!["replicas"] = 5), "hpa-controller", Deployments).Object;
 
         Assert.DoesNotContain(".spec.replicas", Owned(scaled, "alice"));
         Assert.Equal([".spec.replicas"], Owned(scaled, "hpa-controller"));
@@ -141,7 +141,7 @@ public sealed class FieldManagerTests
     {
         var body = Deployment(replicas: 1);
 
-        var created = manager.Update(null, body, FieldManager.ManagerOrUserAgent(null, "kubectl/v1.32.0 (linux/amd64) kubernetes/abcdef"), Deployments);
+        var created = manager.Update(null, null, body, FieldManager.ManagerOrUserAgent(null, "kubectl/v1.32.0 (linux/amd64) kubernetes/abcdef"), Deployments).Object;
 
         var entry = Assert.Single(created["metadata"]!["managedFields"]!.AsArray())!;
         Assert.Equal("kubectl", (string)entry["manager"]!);
@@ -156,7 +156,7 @@ public sealed class FieldManagerTests
     {
         var live = Apply(null, Deployment(replicas: 2), "alice");
 
-        var same = manager.Update(live, (JsonObject)live.DeepClone(), "kubectl-edit", Deployments);
+        var same = manager.Update(live, null, (JsonObject)live.DeepClone(), "kubectl-edit", Deployments).Object;
 
         Assert.Equal(live["metadata"]!["managedFields"]!.ToJsonString(), same["metadata"]!["managedFields"]!.ToJsonString());
     }
@@ -166,7 +166,7 @@ public sealed class FieldManagerTests
     {
         var live = Apply(null, Deployment(replicas: 2), "alice");
 
-        var cleared = manager.Update(live, With(live, d => d["metadata"]!["managedFields"] = new JsonArray(new JsonObject())), "kubectl-patch", Deployments);
+        var cleared = manager.Update(live, null, With(live, d => d["metadata"]!["managedFields"] = new JsonArray(new JsonObject())), "kubectl-patch", Deployments).Object;
 
         Assert.Null(cleared["metadata"]!["managedFields"]);
     }

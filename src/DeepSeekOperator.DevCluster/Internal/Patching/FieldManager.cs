@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DeepSeekOperator.DevCluster.Internal.Http;
+using DeepSeekOperator.DevCluster.Internal.Storage;
 
 namespace DeepSeekOperator.DevCluster.Internal.Patching;
 
@@ -38,6 +39,44 @@ internal sealed record ManagedFieldsEntry(string Manager, string Operation, stri
     /// and the version too for updaters, so that an applier keeps one entry across versions.
     /// </summary>
     public (string, string, string, string) Identity => (Manager, Operation, Operation == FieldManager.Apply ? "" : ApiVersion, Subresource);
+}
+
+/// <summary>
+/// An object's <c>metadata.managedFields</c> decoded into entries by identity, or marked as not decoding. Never changed
+/// once built: a stored object keeps its own (<see cref="StoredObject.ManagedFields"/>), so that the write after it
+/// starts from these entries instead of parsing the FieldsV1 JSON again.
+/// </summary>
+internal sealed class DecodedManagedFields
+{
+    private readonly Dictionary<(string, string, string, string), ManagedFieldsEntry>? entries;
+
+    /// <summary>The entries by identity, or null for managed fields that do not decode.</summary>
+    public DecodedManagedFields(Dictionary<(string, string, string, string), ManagedFieldsEntry>? entries) => this.entries = entries;
+
+    /// <summary>The entries the field manager wrote, in their order in the list; null for managed fields read from JSON.</summary>
+    public IReadOnlyList<ManagedFieldsEntry>? Written { get; private init; }
+
+    /// <summary>An object without managed fields.</summary>
+    public static DecodedManagedFields None { get; } = new([]);
+
+    /// <summary>Decodes the managed fields of <paramref name="obj"/>.</summary>
+    public static DecodedManagedFields Of(JsonObject obj)
+    {
+        try
+        {
+            return new(FieldManager.Decode(obj, ""));
+        }
+        catch (PatchException)
+        {
+            return new(null);
+        }
+    }
+
+    /// <summary>The entries <see cref="FieldManager"/> wrote as the list <c>metadata.managedFields</c>, in that order.</summary>
+    public static DecodedManagedFields Wrote(List<ManagedFieldsEntry> written) => new(written.ToDictionary(e => e.Identity)) { Written = written };
+
+    /// <summary>A copy of the entries by identity that the caller may change, or null when they do not decode.</summary>
+    public Dictionary<(string, string, string, string), ManagedFieldsEntry>? Entries() => entries is null ? null : new(entries);
 }
 
 /// <summary>
@@ -205,57 +244,51 @@ internal sealed class FieldManager(TimeProvider time)
 
     /// <summary>
     /// Records a create, update or non-apply patch by <paramref name="manager"/> (see <see cref="ManagerOrUserAgent"/>):
-    /// <paramref name="live"/> is the stored object (null for a create) and <paramref name="updated"/> the object about to
-    /// be stored. Managed fields the request itself carries replace the stored ones (on the main resource), and a list
-    /// holding one empty entry clears them; otherwise the stored ones are kept and brought up to date. Returns a copy
-    /// of <paramref name="updated"/> with its managed fields.
+    /// <paramref name="live"/> is the stored object (null for a create), <paramref name="liveFields"/> its managed fields
+    /// as decoded before (<see cref="StoredObject.ManagedFields"/>, null to decode them here), and
+    /// <paramref name="updated"/> the object about to be stored, which this changes. Managed fields the request itself
+    /// carries replace the stored ones (on the main resource), and a list holding one empty entry clears them; otherwise
+    /// the stored ones are kept and brought up to date. Returns <paramref name="updated"/> with its managed fields, those
+    /// managed fields decoded, for the object stored from it, and whether a field that is not the server's own (as
+    /// <c>apiVersion</c>, <c>kind</c>, <c>metadata.resourceVersion</c>) was found changed, added or removed: false
+    /// where none was or the comparison failed.
     /// </summary>
-    public JsonObject Update(JsonObject? live, JsonObject updated, string manager, FieldManagerScope scope)
+    public (JsonObject Object, DecodedManagedFields ManagedFields, bool Changed) Update(
+        JsonObject? live, DecodedManagedFields? liveFields, JsonObject updated, string manager, FieldManagerScope scope)
     {
-        var result = (JsonObject)updated.DeepClone();
+        var result = updated;
         if (result["metadata"]?["managedFields"] is JsonArray { Count: 1 } reset && reset[0] is JsonObject { Count: 0 })
         {
             RemoveManagedFields(result);
-            return result;
+            return (result, DecodedManagedFields.None, false);
         }
 
         Dictionary<(string, string, string, string), ManagedFieldsEntry>? managers = null;
-        if (scope.Subresource.Length == 0 && result["metadata"]?["managedFields"] is JsonArray { Count: > 0 })
+        if (scope.Subresource.Length == 0 && result["metadata"]?["managedFields"] is JsonArray { Count: > 0 } sent)
         {
-            try
-            {
-                managers = Decode(result, "");
-            }
-            catch (PatchException)
-            {
-                managers = null;
-            }
+            // A client sends back the managed fields it read: those are the stored ones, already decoded.
+            managers = live?["metadata"]?["managedFields"] is JsonArray stored && JsonNode.DeepEquals(sent, stored)
+                ? LiveEntries()
+                : DecodedManagedFields.Of(result).Entries();
         }
 
         if (managers is null || managers.Count == 0)
         {
-            try
-            {
-                managers = Decode(live, "");
-            }
-            catch (PatchException)
-            {
-                managers = [];
-            }
+            managers = LiveEntries() ?? [];
         }
 
-        var liveObject = live is null ? [] : (JsonObject)live.DeepClone();
-        RemoveManagedFields(liveObject);
         RemoveManagedFields(result);
 
+        // The live object keeps its managed fields: the comparison finds them removed, which changes nothing stored,
+        // as no entry keeps server-owned fields.
         Comparison comparison;
         try
         {
-            comparison = StructuredMerge.Compare(liveObject, result, scope.Schema);
+            comparison = StructuredMerge.Compare(live ?? [], result, scope.Schema);
         }
         catch (StructureException)
         {
-            return result;
+            return (result, DecodedManagedFields.None, false);
         }
 
         var changed = Filter(comparison.Modified.Union(comparison.Added), scope, strip: false);
@@ -274,8 +307,31 @@ internal sealed class FieldManager(TimeProvider time)
             managers[entry.Identity] = entry with { Fields = fields };
         }
 
-        Store(result, managers);
-        return result;
+        var objectChanged = !Strip(comparison.Added).IsEmpty || !Strip(comparison.Modified).IsEmpty || !Strip(comparison.Removed).IsEmpty;
+        return (result, Store(result, managers, Previous()), objectChanged);
+
+        Dictionary<(string, string, string, string), ManagedFieldsEntry>? LiveEntries() =>
+            (liveFields ?? (live is null ? DecodedManagedFields.None : DecodedManagedFields.Of(live))).Entries();
+
+        // The FieldsV1 objects of the live entries, by the set each was written from, when this field manager wrote them.
+        Dictionary<FieldSet, JsonNode>? Previous()
+        {
+            if (liveFields?.Written is not { } sets || live?["metadata"]?["managedFields"] is not JsonArray list || list.Count != sets.Count)
+            {
+                return null;
+            }
+
+            var previous = new Dictionary<FieldSet, JsonNode>(ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i]?["fieldsV1"] is JsonObject fieldsV1)
+                {
+                    previous.TryAdd(sets[i].Fields, fieldsV1);
+                }
+            }
+
+            return previous;
+        }
     }
 
     /// <summary>Reads <c>metadata.managedFields</c> of an object into entries by identity.</summary>
@@ -334,7 +390,7 @@ internal sealed class FieldManager(TimeProvider time)
             ? existing with { Fields = existing.Fields.Union(entry.Fields) }
             : entry;
 
-    private static Dictionary<(string, string, string, string), ManagedFieldsEntry> Decode(JsonObject? obj, string prefix)
+    internal static Dictionary<(string, string, string, string), ManagedFieldsEntry> Decode(JsonObject? obj, string prefix)
     {
         var managers = new Dictionary<(string, string, string, string), ManagedFieldsEntry>();
         if (obj?["metadata"]?["managedFields"] is not JsonArray entries)
@@ -391,8 +447,13 @@ internal sealed class FieldManager(TimeProvider time)
         return managers;
     }
 
-    /// <summary>Writes the non-empty entries, stripped of server-owned fields, sorted as kube-apiserver sorts them.</summary>
-    private static void Store(JsonObject obj, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers)
+    /// <summary>
+    /// Writes the non-empty entries, stripped of server-owned fields, sorted as kube-apiserver sorts them; returns
+    /// them as a decoding of what it wrote would give them. A set found in <paramref name="previous"/> is written as a
+    /// copy of the FieldsV1 object written for it before rather than emitted again.
+    /// </summary>
+    private static DecodedManagedFields Store(
+        JsonObject obj, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers, Dictionary<FieldSet, JsonNode>? previous = null)
     {
         var entries = managers.Values
             .Select(e => e with { Fields = Strip(e.Fields) })
@@ -406,7 +467,7 @@ internal sealed class FieldManager(TimeProvider time)
         if (entries.Count == 0)
         {
             RemoveManagedFields(obj);
-            return;
+            return DecodedManagedFields.None;
         }
 
         var list = new JsonArray();
@@ -424,7 +485,7 @@ internal sealed class FieldManager(TimeProvider time)
             }
 
             json["fieldsType"] = "FieldsV1";
-            json["fieldsV1"] = entry.Fields.ToFieldsV1();
+            json["fieldsV1"] = previous?.GetValueOrDefault(entry.Fields)?.DeepClone() ?? entry.Fields.ToFieldsV1();
             if (entry.Subresource.Length > 0)
             {
                 json["subresource"] = entry.Subresource;
@@ -440,6 +501,7 @@ internal sealed class FieldManager(TimeProvider time)
         }
 
         metadata["managedFields"] = list;
+        return DecodedManagedFields.Wrote(entries);
     }
 
     private static void RemoveManagedFields(JsonObject obj)

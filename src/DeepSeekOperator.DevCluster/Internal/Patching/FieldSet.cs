@@ -6,7 +6,8 @@ namespace DeepSeekOperator.DevCluster.Internal.Patching;
 /// A set of field paths as structured-merge-diff's <c>fieldpath.Set</c>: a tree whose nodes hold the path elements
 /// that are members themselves and the children below; serialised as FieldsV1
 /// (<c>{"f:spec":{"f:replicas":{}}}</c>, with <c>".": {}</c> where a node is a member and has children too).
-/// Operations return new sets, which may share subsets with their operands; <see cref="Insert"/> builds one in place.
+/// Operations return new sets, which may share subsets with their operands (or be an operand, when they leave it as it
+/// is); <see cref="Insert"/> builds one in place. No node keeps an empty child set.
 /// </summary>
 internal sealed class FieldSet
 {
@@ -14,7 +15,7 @@ internal sealed class FieldSet
     private readonly SortedDictionary<PathElement, FieldSet> children = [];
 
     /// <summary>Whether the set holds no path.</summary>
-    public bool IsEmpty => members.Count == 0 && children.Values.All(c => c.IsEmpty);
+    public bool IsEmpty => members.Count == 0 && children.Count == 0;
 
     /// <summary>Adds a path; the empty path (the whole object) is not recorded.</summary>
     public void Insert(IReadOnlyList<PathElement> path)
@@ -64,24 +65,33 @@ internal sealed class FieldSet
 
     public FieldSet Difference(FieldSet other)
     {
-        if (other.members.Count == 0 && other.children.Count == 0)
+        FieldSet? result = null;
+        foreach (var member in other.members)
         {
-            return this;
-        }
-
-        var result = new FieldSet();
-        result.members.UnionWith(members);
-        result.members.ExceptWith(other.members);
-        foreach (var (element, child) in children)
-        {
-            var rest = other.children.TryGetValue(element, out var theirs) ? child.Difference(theirs) : child;
-            if (!rest.IsEmpty)
+            if (members.Contains(member))
             {
-                result.children[element] = rest;
+                result ??= ShallowCopy();
+                _ = result.members.Remove(member);
             }
         }
 
-        return result;
+        foreach (var (element, theirs) in other.children)
+        {
+            if (children.TryGetValue(element, out var child) && child.Difference(theirs) is var rest && !ReferenceEquals(rest, child))
+            {
+                result ??= ShallowCopy();
+                if (rest.IsEmpty)
+                {
+                    result.children.Remove(element);
+                }
+                else
+                {
+                    result.children[element] = rest;
+                }
+            }
+        }
+
+        return result ?? this;
     }
 
     public FieldSet Intersection(FieldSet other)
@@ -187,6 +197,7 @@ internal sealed class FieldSet
         }
     }
 
+    // Members and children in path-element order: both collections are sorted, so they are merged as they are read.
     private JsonObject Emit(bool includeSelf)
     {
         var result = new JsonObject();
@@ -195,12 +206,23 @@ internal sealed class FieldSet
             result["."] = new JsonObject();
         }
 
-        foreach (var element in members.Union(children.Where(c => !c.Value.IsEmpty).Select(c => c.Key)).Order())
+        using var member = members.GetEnumerator();
+        using var child = children.GetEnumerator();
+        var (hasMember, hasChild) = (member.MoveNext(), child.MoveNext());
+        while (hasMember || hasChild)
         {
-            var isMember = members.Contains(element);
-            result[element.Encoded] = children.TryGetValue(element, out var child) && !child.IsEmpty
-                ? child.Emit(isMember)
-                : new JsonObject();
+            var order = !hasChild ? -1 : !hasMember ? 1 : member.Current.CompareTo(child.Current.Key);
+            if (order < 0)
+            {
+                result[member.Current.Encoded] = new JsonObject();
+                hasMember = member.MoveNext();
+            }
+            else
+            {
+                result[child.Current.Key.Encoded] = child.Current.Value.Emit(order == 0);
+                hasMember = order == 0 ? member.MoveNext() : hasMember;
+                hasChild = child.MoveNext();
+            }
         }
 
         return result;

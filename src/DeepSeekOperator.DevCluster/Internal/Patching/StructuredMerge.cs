@@ -67,7 +67,11 @@ internal static class StructuredMerge
         }
     }
 
-    /// <summary><c>Compare</c>: the leaves and items added, modified and removed going from <paramref name="before"/> to <paramref name="after"/>.</summary>
+    /// <summary>
+    /// <c>Compare</c>: the leaves and items added, modified and removed going from <paramref name="before"/> to <paramref name="after"/>.
+    /// Members and items that are the same on both sides are not walked, only checked for the list keys the walk would
+    /// require of them.
+    /// </summary>
     public static Comparison Compare(JsonNode before, JsonNode after, IFieldSchema schema)
     {
         var result = new Comparison(new FieldSet(), new FieldSet(), new FieldSet());
@@ -86,14 +90,27 @@ internal static class StructuredMerge
                     return;
                 }
 
-                foreach (var key in Keys(l, r))
+                foreach (var (key, lv) in l ?? [])
                 {
-                    path.Add(PathElement.Field(key));
-                    JsonNode? lv = null, rv = null;
-                    var inL = l is not null && l.TryGetPropertyValue(key, out lv);
+                    JsonNode? rv = null;
                     var inR = r is not null && r.TryGetPropertyValue(key, out rv);
-                    Walk(lv, inL, rv, inR, at.Field(key), path);
-                    path.RemoveAt(path.Count - 1);
+                    var field = at.Field(key);
+                    if (!inR || !Unchanged(lv, rv, field))
+                    {
+                        path.Add(PathElement.Field(key));
+                        Walk(lv, true, rv, inR, field, path);
+                        path.RemoveAt(path.Count - 1);
+                    }
+                }
+
+                foreach (var (key, rv) in r ?? [])
+                {
+                    if (l is null || !l.ContainsKey(key))
+                    {
+                        path.Add(PathElement.Field(key));
+                        Walk(null, false, rv, true, at.Field(key), path);
+                        path.RemoveAt(path.Count - 1);
+                    }
                 }
 
                 Node();
@@ -114,11 +131,14 @@ internal static class StructuredMerge
                 var right = Index(at, r, path);
                 foreach (var element in left.Keys.Concat(right.Keys).Distinct())
                 {
-                    path.Add(element);
                     var inL = left.TryGetValue(element, out var lv);
                     var inR = right.TryGetValue(element, out var rv);
-                    Walk(lv, inL, rv, inR, at.Items, path);
-                    path.RemoveAt(path.Count - 1);
+                    if (!inL || !inR || !Unchanged(lv, rv, at.Items))
+                    {
+                        path.Add(element);
+                        Walk(lv, inL, rv, inR, at.Items, path);
+                        path.RemoveAt(path.Count - 1);
+                    }
                 }
 
                 Node();
@@ -292,8 +312,60 @@ internal static class StructuredMerge
         return index;
     }
 
-    private static IEnumerable<string> Keys(JsonObject? l, JsonObject? r) =>
-        (l?.Select(p => p.Key) ?? []).Concat(r?.Select(p => p.Key) ?? []).Distinct(StringComparer.Ordinal);
+    /// <summary>
+    /// Whether walking two present values would find nothing: they are equal as Go decodes them (so their path
+    /// elements are too), and the walk would not throw on them (every item of an associative list below has its keys).
+    /// </summary>
+    private static bool Unchanged(JsonNode? lhs, JsonNode? rhs, IFieldSchema at) =>
+        (ReferenceEquals(lhs, rhs) || JsonValues.GoEquals(lhs, rhs)) && HasListKeys(rhs, at);
+
+    /// <summary>Whether <see cref="ItemElement"/> finds its key in every item of every associative list the walk would enter.</summary>
+    private static bool HasListKeys(JsonNode? node, IFieldSchema at)
+    {
+        switch (node)
+        {
+            case JsonObject map when !at.IsAtomicMap:
+                foreach (var (key, child) in map)
+                {
+                    if (child is JsonObject or JsonArray && !HasListKeys(child, at.Field(key)))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonArray list when at.ListType != ListType.Atomic:
+                foreach (var item in list)
+                {
+                    if ((at.ListType == ListType.Map && !HasKeys(at, item)) || (item is JsonObject or JsonArray && !HasListKeys(item, at.Items)))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private static bool HasKeys(IFieldSchema list, JsonNode? item)
+    {
+        if (item is not JsonObject map)
+        {
+            return false;
+        }
+
+        foreach (var key in list.ListMapKeys)
+        {
+            if ((!map.TryGetPropertyValue(key, out var value) || JsonValues.IsNull(value)) && list.ListMapKeyDefault(key) is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>structured-merge-diff's <c>visitListItems</c> of the merging walker, which decides the merged order.</summary>
     private static JsonArray MergeLists(JsonArray lhs, JsonArray rhs, IFieldSchema schema)

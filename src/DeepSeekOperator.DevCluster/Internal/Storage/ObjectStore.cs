@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using DeepSeekOperator.DevCluster.Internal.Patching;
 using DeepSeekOperator.DevCluster.Internal.Query;
 
 namespace DeepSeekOperator.DevCluster.Internal.Storage;
@@ -427,12 +428,15 @@ internal sealed class ObjectStore : IDisposable
 
         public IReadOnlyList<StoredObject> List(string storageKey, string? ns) => store.Select(storageKey, ns);
 
-        /// <summary>Stores a new object or a new version of one; sets its resourceVersion.</summary>
-        public StoreEvent Put(string storageKey, JsonObject value)
+        /// <summary>
+        /// Stores a new object or a new version of one; sets its resourceVersion. <paramref name="managedFields"/> are
+        /// its managed fields decoded, when the caller has them.
+        /// </summary>
+        public StoreEvent Put(string storageKey, JsonObject value, DecodedManagedFields? managedFields = null)
         {
             var revision = store.Revision + 1;
             ((JsonObject)value["metadata"]!)["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var stored = new StoredObject(value, revision);
+            var stored = new StoredObject(value, revision, managedFields);
             var previous = Get(storageKey, stored.Namespace, stored.Name);
             return store.Commit(storageKey, previous is null ? StoreEventType.Added : StoreEventType.Modified, stored, previous);
         }

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DeepSeekOperator.DevCluster.Internal.Patching;
 
 namespace DeepSeekOperator.DevCluster.Internal.Storage;
 
@@ -11,10 +12,15 @@ namespace DeepSeekOperator.DevCluster.Internal.Storage;
 internal sealed class StoredObject
 {
     private byte[]? json;
+    private DecodedManagedFields? managedFields;
 
-    /// <summary>Stores <paramref name="value"/> as serialized JSON and a private parsed copy, so later changes to the argument do not leak in.</summary>
-    public StoredObject(JsonObject value, long revision)
+    /// <summary>
+    /// Stores <paramref name="value"/> as serialized JSON and a private parsed copy, so later changes to the argument do
+    /// not leak in; <paramref name="managedFields"/> are its managed fields decoded, when the writer has them.
+    /// </summary>
+    public StoredObject(JsonObject value, long revision, DecodedManagedFields? managedFields = null)
     {
+        this.managedFields = managedFields;
         json = Serialize(value);
         Value = (JsonObject)JsonNode.Parse(json)!;
         Revision = revision;
@@ -40,6 +46,12 @@ internal sealed class StoredObject
 
     /// <summary>The key the object is stored under within its resource: <c>namespace/name</c> or <c>name</c>.</summary>
     public string Key => Namespace.Length == 0 ? Name : $"{Namespace}/{Name}";
+
+    /// <summary>
+    /// The object's <c>metadata.managedFields</c> decoded, computed on first use unless the writer gave them; never
+    /// serialized. Read from a copy: <see cref="Value"/> stays backed by its JSON, which keeps <see cref="Clone"/> cheap.
+    /// </summary>
+    public DecodedManagedFields ManagedFields => managedFields ??= DecodedManagedFields.Of(Clone());
 
     /// <summary>The object serialized, computed on first use.</summary>
     public byte[] Json => json ??= Serialize(Value);
