@@ -73,8 +73,10 @@ internal sealed partial class OperatorProcess : IAsyncDisposable
             UseShellExecute = false,
         };
 
-        // As the operator's Deployment runs it (config/manager/manager.yaml, the chart): dynamic PGO off for the operator only.
+        // As the operator's Deployment runs it (config/manager/manager.yaml, the chart): dynamic PGO off and two malloc
+        // arenas, for the operator only.
         start.Environment["DOTNET_TieredPGO"] = "0";
+        start.Environment["MALLOC_ARENA_MAX"] = "2";
         foreach (var argument in prefix.Concat(["operator", "--kubeconfig", kubeconfig, "--metrics-port", "0", "--bind", "127.0.0.1"]))
         {
             start.ArgumentList.Add(argument);
